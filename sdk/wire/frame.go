@@ -1,0 +1,106 @@
+package wire
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// Frame sizes and limits (reference §1).
+const (
+	// RequestHeaderSize: length u32 (covers code + payload), code u32.
+	RequestHeaderSize = 8
+	// ResponseHeaderSize: status u32, length u32 (payload only).
+	ResponseHeaderSize = 8
+	// ControlPayloadBytesMax caps every request payload except SendMessages.
+	ControlPayloadBytesMax = 10 * 1024 * 1024
+)
+
+// ErrFrameTooShort: a request header declared length < 4.
+var ErrFrameTooShort = errors.New("wire: request length shorter than its code")
+
+// FrameTooLargeError: a request payload exceeds the limit for its command.
+type FrameTooLargeError struct {
+	Code         uint32
+	PayloadBytes uint32
+	LimitBytes   uint32
+}
+
+func (e *FrameTooLargeError) Error() string {
+	return fmt.Sprintf("wire: command %d payload of %d bytes exceeds the %d-byte limit", e.Code, e.PayloadBytes, e.LimitBytes)
+}
+
+// RequestHeader is the decoded 8-byte request header.
+type RequestHeader struct {
+	Code         uint32
+	PayloadBytes uint32
+}
+
+// DecodeRequestHeader parses the 8-byte request header. It returns
+// ErrFrameTooShort (with no payload to drain) when length < 4.
+func DecodeRequestHeader(b []byte) (RequestHeader, error) {
+	_ = b[RequestHeaderSize-1]
+	length := binary.LittleEndian.Uint32(b[0:])
+	code := binary.LittleEndian.Uint32(b[4:])
+	if length < 4 {
+		return RequestHeader{Code: code}, ErrFrameTooShort
+	}
+	return RequestHeader{Code: code, PayloadBytes: length - 4}, nil
+}
+
+// EncodeRequestHeader writes the 8-byte request header for a payload of n bytes.
+func EncodeRequestHeader(b []byte, code uint32, n int) {
+	binary.LittleEndian.PutUint32(b[0:], uint32(n)+4)
+	binary.LittleEndian.PutUint32(b[4:], code)
+}
+
+// EncodeResponseHeader writes the 8-byte response header.
+func EncodeResponseHeader(b []byte, status uint32, n int) {
+	binary.LittleEndian.PutUint32(b[0:], status)
+	binary.LittleEndian.PutUint32(b[4:], uint32(n))
+}
+
+// DecodeResponseHeader parses the 8-byte response header.
+func DecodeResponseHeader(b []byte) (status uint32, payloadBytes uint32) {
+	_ = b[ResponseHeaderSize-1]
+	return binary.LittleEndian.Uint32(b[0:]), binary.LittleEndian.Uint32(b[4:])
+}
+
+// PayloadLimitBytes is the largest request payload accepted for a command:
+// SendMessages is bounded by sendBytesMax, everything else by
+// ControlPayloadBytesMax.
+func PayloadLimitBytes(code uint32, sendBytesMax uint32) uint32 {
+	if code == CodeSendMessages {
+		return sendBytesMax
+	}
+	return ControlPayloadBytesMax
+}
+
+// ReadRequest reads one request frame from r. buf is reused when large
+// enough; the returned payload aliases it. On *FrameTooLargeError the payload
+// was not read and the stream is out of sync: the caller answers and closes.
+func ReadRequest(r io.Reader, buf []byte, sendBytesMax uint32) (RequestHeader, []byte, error) {
+	var hdr [RequestHeaderSize]byte
+	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+		return RequestHeader{}, buf, err
+	}
+	h, err := DecodeRequestHeader(hdr[:])
+	if err != nil {
+		return h, buf, err
+	}
+	if limit := PayloadLimitBytes(h.Code, sendBytesMax); h.PayloadBytes > limit {
+		return h, buf, &FrameTooLargeError{Code: h.Code, PayloadBytes: h.PayloadBytes, LimitBytes: limit}
+	}
+	if cap(buf) < int(h.PayloadBytes) {
+		buf = make([]byte, h.PayloadBytes)
+	}
+	payload := buf[:h.PayloadBytes]
+	if _, err := io.ReadFull(r, payload); err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return h, buf, err
+	}
+	return h, payload, nil
+}
