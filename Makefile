@@ -1,0 +1,51 @@
+# Runnel build and test entry points. `make run` and `make test` are the two
+# commands a new machine needs; the rest are for development.
+
+GO        ?= go
+BIN       := bin
+FUZZTIME  ?= 5s
+# Fuzz targets as package:Target; `make test` runs each briefly, `make fuzz` longer.
+FUZZ_TARGETS := \
+	./core/partition:FuzzRecovery \
+	./sdk/wire:FuzzDecodeRequest \
+	./sdk/wire:FuzzDecodeSendMessages \
+	./plugins/transport/tcptransport:FuzzConnection
+
+.PHONY: all build run test test-unit test-fuzz fuzz bench clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN)/ ./cmd/...
+
+run: build
+	$(BIN)/runnel-server
+
+test: build test-unit test-fuzz
+
+test-unit:
+	$(GO) vet ./... 
+	cd sdk && $(GO) vet ./...
+	$(GO) test -count=1 -timeout 15m ./...
+	cd sdk && $(GO) test -count=1 -timeout 10m ./...
+
+# Runs every fuzz target briefly so a regression in a decoder or in recovery
+# fails CI; `make fuzz FUZZTIME=10m` searches for real.
+test-fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		case $$pkg in ./sdk/*) dir=sdk; pkg=./$${pkg#./sdk/};; *) dir=.;; esac; \
+		if [ -d "$$dir/$${pkg#./}" ] || [ -d "$$pkg" ]; then \
+			echo "fuzz $$t for $(FUZZTIME)"; \
+			(cd $$dir && $(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) $$pkg); \
+		fi; \
+	done
+
+fuzz:
+	$(MAKE) test-fuzz FUZZTIME=2m
+
+bench:
+	$(GO) test -run='^$$' -bench=. -benchtime=2x -count=1 ./core/... ./plugins/... ./internal/...
+
+clean:
+	rm -rf $(BIN)

@@ -1,0 +1,131 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDefaultParsesAndValidates(t *testing.T) {
+	cfg, err := Load(nil, nil)
+	if err != nil {
+		t.Fatalf("built-in default: %v", err)
+	}
+	if cfg.System.Path != "local_data" || cfg.TCP.Address != "127.0.0.1:8090" {
+		t.Fatalf("unexpected defaults: %+v", cfg)
+	}
+	if cfg.System.Partition.Fsync != FsyncAlways || cfg.System.Partition.FsyncInterval != time.Second {
+		t.Fatalf("fsync defaults: %+v", cfg.System.Partition)
+	}
+	if cfg.System.Segment.Size != 1<<30 || cfg.System.Topic.MaxSize != Unlimited || cfg.System.Topic.MessageExpiry != 0 {
+		t.Fatalf("size defaults: %+v %+v", cfg.System.Segment, cfg.System.Topic)
+	}
+	if cfg.TCP.SendPayloadSizeMax != 64<<20 {
+		t.Fatalf("send payload max: %v", cfg.TCP.SendPayloadSizeMax)
+	}
+}
+
+func TestLayersOverrideInOrder(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "c.toml")
+	writeFile(t, path, "[system]\npath = \"from-file\"\n[tcp]\naddress = \"127.0.0.1:1111\"\nconnections_max = 7\n[storage.config]\nqueue_depth = 64\n")
+	env := []string{"RUNNEL_TCP_ADDRESS=127.0.0.1:2222", "RUNNEL_TCP_TLS_CERT_FILE=c.pem", "RUNNEL_TCP_TLS_KEY_FILE=k.pem", "HOME=/x"}
+	cfg, err := Load([]string{"--config", path, "--tcp.connections_max=9"}, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.System.Path != "from-file" {
+		t.Errorf("file layer lost: %q", cfg.System.Path)
+	}
+	if cfg.TCP.Address != "127.0.0.1:2222" {
+		t.Errorf("env must override file: %q", cfg.TCP.Address)
+	}
+	if cfg.TCP.TLS.CertFile != "c.pem" {
+		t.Errorf("underscored key via env: %q", cfg.TCP.TLS.CertFile)
+	}
+	if cfg.TCP.ConnectionsMax != 9 {
+		t.Errorf("flag must override file: %d", cfg.TCP.ConnectionsMax)
+	}
+	if cfg.Storage.Config["queue_depth"] == nil {
+		t.Errorf("plugin subtree lost: %v", cfg.Storage.Config)
+	}
+}
+
+func TestRootCredentialsFromEnv(t *testing.T) {
+	cfg, err := Load(nil, []string{"RUNNEL_ROOT_USERNAME=iggy", "RUNNEL_ROOT_PASSWORD=iggy"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Root.Username != "iggy" || cfg.Root.Password != "iggy" {
+		t.Fatalf("root: %+v", cfg.Root)
+	}
+}
+
+func TestRefusesNamingTheKey(t *testing.T) {
+	dir := t.TempDir()
+	cases := []struct {
+		name, file string
+		env, args  []string
+		want       string
+	}{
+		{name: "unknown file key", file: "[tcp]\nadress = \"x\"\n", want: "tcp.adress"},
+		{name: "unknown section", file: "[nope]\nx = 1\n", want: "nope.x"},
+		{name: "unknown env", env: []string{"RUNNEL_TCP_ADRESS=x"}, want: "RUNNEL_TCP_ADRESS"},
+		{name: "unknown flag", args: []string{"--tcp.adress=x"}, want: "tcp.adress"},
+		{name: "bad fsync", env: []string{"RUNNEL_SYSTEM_PARTITION_FSYNC=sometimes"}, want: "system.partition.fsync"},
+		{name: "bad size", file: "[system.segment]\nsize = \"12 parsecs\"\n", want: "system.segment.size"},
+		{name: "bad int", env: []string{"RUNNEL_TCP_CONNECTIONS_MAX=many"}, want: "connections_max"},
+		{name: "bad duration", env: []string{"RUNNEL_SYSTEM_PARTITION_FSYNC_INTERVAL=soon"}, want: "fsync_interval"},
+		{name: "bad address", env: []string{"RUNNEL_TCP_ADDRESS=nocolon"}, want: "tcp.address"},
+		{name: "short root password", env: []string{"RUNNEL_ROOT_PASSWORD=x"}, want: "root.password"},
+		{name: "cert without key", env: []string{"RUNNEL_TCP_TLS_CERT_FILE=c.pem"}, want: "tcp.tls.cert_file"},
+	}
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			args := tc.args
+			if tc.file != "" {
+				path := filepath.Join(dir, "c"+string(rune('a'+i))+".toml")
+				writeFile(t, path, tc.file)
+				args = append([]string{"--config", path}, args...)
+			}
+			_, err := Load(args, tc.env)
+			if err == nil {
+				t.Fatalf("accepted")
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %q does not name %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestMissingConfigFileIsAnError(t *testing.T) {
+	_, err := Load([]string{"--config", filepath.Join(t.TempDir(), "missing.toml")}, nil)
+	if err == nil || !strings.Contains(err.Error(), "missing.toml") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestByteSize(t *testing.T) {
+	for in, want := range map[string]ByteSize{"512": 512, "64KiB": 64 << 10, "1GiB": 1 << 30, "10MB": 10e6, "unlimited": Unlimited, "3 MiB": 3 << 20} {
+		var s ByteSize
+		if err := s.UnmarshalText([]byte(in)); err != nil || s != want {
+			t.Errorf("%q: got %d, %v; want %d", in, s, err, want)
+		}
+	}
+	for _, in := range []string{"", "GiB", "-1", "1.5GiB", "99999999999999999999"} {
+		var s ByteSize
+		if err := s.UnmarshalText([]byte(in)); err == nil {
+			t.Errorf("%q accepted as %d", in, s)
+		}
+	}
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
