@@ -1,0 +1,246 @@
+package tcptransport
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"math"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pelletier/go-toml/v2"
+)
+
+// Defaults and bounds of Config.
+const (
+	DefaultAddress             = "127.0.0.1:8090"
+	DefaultConnectionsMax      = 10000
+	DefaultSendPayloadBytesMax = 64 << 20 // one maximal message (64 000 000 B payload + 100 000 B headers) fits
+	DefaultReadBufferBytes     = 16 << 10
+	DefaultWriteBufferBytes    = 16 << 10
+	DefaultKeepAlive           = 15 * time.Second
+	DefaultDrainTimeout        = 5 * time.Second
+
+	bufferBytesMin = 512 // holds any header and a few small responses
+	bufferBytesMax = 16 << 20
+)
+
+// Config is the TCP transport's configuration. Zero fields take the default
+// named beside them, except NoDelay, whose zero value (Nagle on) is kept:
+// start from DefaultConfig to get every default.
+type Config struct {
+	// Address is host:port to listen on; port 0 picks a free port.
+	Address string // default 127.0.0.1:8090
+	TLS     TLSConfig
+	// ConnectionsMax bounds open connections; one more is accepted and
+	// closed at once (and logged).
+	ConnectionsMax int // default 10000
+	// SendPayloadBytesMax bounds a SendMessages (code 101) request payload.
+	// Every other command is bounded by wire.ControlPayloadBytesMax.
+	SendPayloadBytesMax uint32 // default 64 MiB
+	// ReadBufferBytes and WriteBufferBytes size the per-connection user-space
+	// buffers (not SO_RCVBUF/SO_SNDBUF). Payloads larger than the read
+	// buffer are read straight into the request buffer; responses larger than
+	// the write buffer go out with writev without being copied.
+	ReadBufferBytes  int // default 16 KiB
+	WriteBufferBytes int // default 16 KiB
+	// NoDelay sets TCP_NODELAY on accepted connections.
+	NoDelay bool // DefaultConfig: true
+	// KeepAlive is the TCP keep-alive period; negative disables it.
+	KeepAlive time.Duration // default 15s
+	// DrainTimeout bounds how long Close waits for in-flight requests and
+	// the status-8 frames before it forces connections shut.
+	DrainTimeout time.Duration // default 5s
+}
+
+// TLSConfig switches the listener to TLS (instead of plain TCP, never both).
+type TLSConfig struct {
+	Enabled bool
+	// CertFile and KeyFile are PEM files. When both are empty, Start
+	// generates a self-signed ECDSA P-256 certificate for localhost,
+	// 127.0.0.1 and ::1, kept in memory only.
+	CertFile, KeyFile string
+}
+
+// DefaultConfig returns every default, NoDelay included.
+func DefaultConfig() Config {
+	return Config{NoDelay: true}.withDefaults()
+}
+
+// withDefaults fills zero fields.
+func (c Config) withDefaults() Config {
+	if c.Address == "" {
+		c.Address = DefaultAddress
+	}
+	if c.ConnectionsMax == 0 {
+		c.ConnectionsMax = DefaultConnectionsMax
+	}
+	if c.SendPayloadBytesMax == 0 {
+		c.SendPayloadBytesMax = DefaultSendPayloadBytesMax
+	}
+	if c.ReadBufferBytes == 0 {
+		c.ReadBufferBytes = DefaultReadBufferBytes
+	}
+	if c.WriteBufferBytes == 0 {
+		c.WriteBufferBytes = DefaultWriteBufferBytes
+	}
+	if c.KeepAlive == 0 {
+		c.KeepAlive = DefaultKeepAlive
+	}
+	if c.DrainTimeout == 0 {
+		c.DrainTimeout = DefaultDrainTimeout
+	}
+	return c
+}
+
+// Validate reports the first invalid field; zero fields count as their
+// defaults.
+func (c Config) Validate() error {
+	c = c.withDefaults()
+	if _, _, err := net.SplitHostPort(c.Address); err != nil {
+		return fmt.Errorf("tcptransport: address %q: %w", c.Address, err)
+	}
+	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
+		return errors.New("tcptransport: tls: cert_file and key_file must be set together (or both empty for a generated certificate)")
+	}
+	if c.ConnectionsMax < 1 {
+		return fmt.Errorf("tcptransport: connections_max %d: must be at least 1", c.ConnectionsMax)
+	}
+	if err := checkBuffer("read_buffer_size", c.ReadBufferBytes); err != nil {
+		return err
+	}
+	if err := checkBuffer("write_buffer_size", c.WriteBufferBytes); err != nil {
+		return err
+	}
+	if c.DrainTimeout < 0 {
+		return fmt.Errorf("tcptransport: drain_timeout %s: must not be negative", c.DrainTimeout)
+	}
+	return nil
+}
+
+func checkBuffer(key string, n int) error {
+	if n < bufferBytesMin || n > bufferBytesMax {
+		return fmt.Errorf("tcptransport: %s %d: must be between %d and %d bytes", key, n, bufferBytesMin, bufferBytesMax)
+	}
+	return nil
+}
+
+// fileConfig is Config as written in TOML: sizes and durations are strings
+// with units ("64MiB", "5s"), as in the server's own config file.
+type fileConfig struct {
+	Address            string `toml:"address"`
+	ConnectionsMax     int    `toml:"connections_max"`
+	SendPayloadSizeMax string `toml:"send_payload_size_max"`
+	ReadBufferSize     string `toml:"read_buffer_size"`
+	WriteBufferSize    string `toml:"write_buffer_size"`
+	NoDelay            *bool  `toml:"nodelay"`
+	KeepAlive          string `toml:"keepalive"`
+	DrainTimeout       string `toml:"drain_timeout"`
+	TLS                struct {
+		Enabled  bool   `toml:"enabled"`
+		CertFile string `toml:"cert_file"`
+		KeyFile  string `toml:"key_file"`
+	} `toml:"tls"`
+}
+
+// DecodeConfig parses a TOML document (the layout of sample.toml). Unknown
+// keys are errors; missing keys take their defaults. The result is
+// validated.
+func DecodeConfig(data []byte) (Config, error) {
+	var f fileConfig
+	dec := toml.NewDecoder(bytes.NewReader(data)).DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
+		var strict *toml.StrictMissingError
+		if errors.As(err, &strict) {
+			return Config{}, fmt.Errorf("tcptransport: config: unknown keys: %s", unknownKeys(strict))
+		}
+		return Config{}, fmt.Errorf("tcptransport: config: %w", err)
+	}
+	c := DefaultConfig()
+	if f.Address != "" {
+		c.Address = f.Address
+	}
+	if f.ConnectionsMax != 0 {
+		c.ConnectionsMax = f.ConnectionsMax
+	}
+	if f.NoDelay != nil {
+		c.NoDelay = *f.NoDelay
+	}
+	c.TLS = TLSConfig{Enabled: f.TLS.Enabled, CertFile: f.TLS.CertFile, KeyFile: f.TLS.KeyFile}
+	var err error
+	if c.SendPayloadBytesMax, err = sizeField("send_payload_size_max", f.SendPayloadSizeMax, c.SendPayloadBytesMax, math.MaxUint32); err != nil {
+		return Config{}, err
+	}
+	if c.ReadBufferBytes, err = sizeField("read_buffer_size", f.ReadBufferSize, c.ReadBufferBytes, bufferBytesMax); err != nil {
+		return Config{}, err
+	}
+	if c.WriteBufferBytes, err = sizeField("write_buffer_size", f.WriteBufferSize, c.WriteBufferBytes, bufferBytesMax); err != nil {
+		return Config{}, err
+	}
+	if c.KeepAlive, err = durationField("keepalive", f.KeepAlive, c.KeepAlive); err != nil {
+		return Config{}, err
+	}
+	if c.DrainTimeout, err = durationField("drain_timeout", f.DrainTimeout, c.DrainTimeout); err != nil {
+		return Config{}, err
+	}
+	if err := c.Validate(); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+func sizeField[T int | uint32](key, text string, def T, limit uint64) (T, error) {
+	if text == "" {
+		return def, nil
+	}
+	n, err := parseSize(text)
+	if err != nil {
+		return 0, fmt.Errorf("tcptransport: config: %s: %w", key, err)
+	}
+	if n > limit {
+		return 0, fmt.Errorf("tcptransport: config: %s %q: exceeds %d bytes", key, text, limit)
+	}
+	return T(n), nil
+}
+
+func durationField(key, text string, def time.Duration) (time.Duration, error) {
+	if text == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(text)
+	if err != nil {
+		return 0, fmt.Errorf("tcptransport: config: %s: %w", key, err)
+	}
+	return d, nil
+}
+
+// parseSize reads "512", "512B", "16KiB", "64MiB", "1GiB".
+func parseSize(text string) (uint64, error) {
+	s := strings.TrimSpace(text)
+	factor := uint64(1)
+	for _, u := range []struct {
+		suffix string
+		factor uint64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"B", 1}} {
+		if strings.HasSuffix(s, u.suffix) {
+			s, factor = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.factor
+			break
+		}
+	}
+	n, err := strconv.ParseUint(s, 10, 64)
+	if err != nil || n > math.MaxUint64/factor {
+		return 0, fmt.Errorf("invalid size %q: want a number with an optional unit (B, KiB, MiB, GiB)", text)
+	}
+	return n * factor, nil
+}
+
+// unknownKeys names the keys a strict decode refused, "tls.cert, adress".
+func unknownKeys(e *toml.StrictMissingError) string {
+	keys := make([]string, 0, len(e.Errors))
+	for _, de := range e.Errors {
+		keys = append(keys, strings.Join(de.Key(), "."))
+	}
+	return strings.Join(keys, ", ")
+}

@@ -1,0 +1,6 @@
+// Package transporttest is the conformance suite every transport.Transport
+// implementation runs: Run drives a fresh transport per case with a
+// recording Handler and real client connections, and checks framing, order,
+// limits on bad input, the Response fields and the shutdown rule of the
+// contract, plus the lifecycle (Close idempotent, Serve returning).
+package transporttest
