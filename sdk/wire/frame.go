@@ -104,3 +104,68 @@ func ReadRequest(r io.Reader, buf []byte, sendBytesMax uint32) (RequestHeader, [
 	}
 	return h, payload, nil
 }
+
+// AppendRequest appends a whole request frame (header and payload) for q.
+func AppendRequest(b []byte, q Request) []byte {
+	at := len(b)
+	b = append(b, make([]byte, RequestHeaderSize)...)
+	b = q.AppendTo(b)
+	EncodeRequestHeader(b[at:], q.Code(), len(b)-at-RequestHeaderSize)
+	return b
+}
+
+// StartResponse appends room for a success header; the payload follows and
+// FinishResponse(b, start) fills the header in, where start was len(b)
+// before this call. Appenders can thus write straight into the frame.
+func StartResponse(b []byte) []byte { return append(b, make([]byte, ResponseHeaderSize)...) }
+
+// FinishResponse writes the success header of the frame starting at start.
+func FinishResponse(b []byte, start int) {
+	EncodeResponseHeader(b[start:], 0, len(b)-start-ResponseHeaderSize)
+}
+
+// AppendErrorResponse appends an error frame for err: its status code
+// (StatusCode) and no payload, as the Go SDK requires.
+func AppendErrorResponse(b []byte, err error) []byte {
+	at := len(b)
+	b = append(b, make([]byte, ResponseHeaderSize)...)
+	EncodeResponseHeader(b[at:], StatusCode(err), 0)
+	return b
+}
+
+// ResponseTooLargeError: a response payload exceeds the reader's limit. The
+// payload was not read, so the connection is out of sync.
+type ResponseTooLargeError struct {
+	PayloadBytes uint32
+	LimitBytes   uint32
+}
+
+func (e *ResponseTooLargeError) Error() string {
+	return fmt.Sprintf("wire: response payload of %d bytes exceeds the %d-byte limit", e.PayloadBytes, e.LimitBytes)
+}
+
+// ReadResponse reads one response frame. A non-zero status comes back as
+// its *Error (ErrorFromCode); a stray payload on an error frame is drained
+// so the stream stays in sync. The success payload is freshly allocated, so
+// decoded values may alias it safely.
+func ReadResponse(r io.Reader, payloadBytesMax uint32) ([]byte, error) {
+	var hdr [ResponseHeaderSize]byte
+	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+		return nil, err
+	}
+	status, n := DecodeResponseHeader(hdr[:])
+	if n > payloadBytesMax {
+		return nil, &ResponseTooLargeError{PayloadBytes: n, LimitBytes: payloadBytesMax}
+	}
+	payload := make([]byte, n)
+	if _, err := io.ReadFull(r, payload); err != nil {
+		if errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, err
+	}
+	if status != 0 {
+		return nil, ErrorFromCode(status)
+	}
+	return payload, nil
+}

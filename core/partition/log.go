@@ -1,0 +1,443 @@
+package partition
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+
+	"github.com/runnel-io/runnel/plugins/storage"
+	"github.com/runnel-io/runnel/sdk/wire"
+)
+
+// readEntriesMax bounds the index entries one Read step loads (64 KiB).
+const readEntriesMax = 4096
+
+// Log is one partition's segmented log. It is not safe for concurrent use:
+// the owner serializes calls. After a failed write or sync every mutating
+// call returns that error until the Log is closed and opened again (which
+// recovers): the files' state is then unknown, and guessing could ack data
+// that is not there.
+type Log struct {
+	store storage.Store
+	key   storage.PartitionKey
+	cfg   Config
+
+	segs          []*segment // ascending base offsets, contiguous; the last is active
+	next          uint64     // offset of the next message
+	lastTimestamp uint64     // newest stamp; stamps never go down
+	sizeBytes     uint64     // bytes of every segment's log
+	sealedOpen    int        // sealed segments with open files
+	tick          uint64     // use counter for least-recently-used closing
+	recovery      Recovery
+
+	failed error
+	closed bool
+}
+
+// AppendResult says where an appended batch landed.
+type AppendResult struct {
+	FirstOffset, LastOffset uint64
+	// TimestampMicros is the stamp every message of the batch carries.
+	TimestampMicros uint64
+}
+
+// Stats is a snapshot of the log's size.
+type Stats struct {
+	FirstOffset uint64 // oldest kept message; equals NextOffset when empty
+	LastOffset  uint64 // newest message; meaningful when MessagesCount > 0
+	NextOffset  uint64
+	// MessagesCount is NextOffset - FirstOffset.
+	MessagesCount uint64
+	// SizeBytes counts the .log files (message frames), not the indexes.
+	SizeBytes         uint64
+	SegmentsCount     int
+	OpenSegmentsCount int // segments holding descriptors, the active one included
+	// LastTimestampMicros is the newest stamp, 0 if nothing was appended.
+	LastTimestampMicros uint64
+}
+
+func (l *Log) active() *segment { return l.segs[len(l.segs)-1] }
+
+// FirstOffset is the offset of the oldest message kept.
+func (l *Log) FirstOffset() uint64 { return l.segs[0].base() }
+
+// NextOffset is the offset the next appended message gets.
+func (l *Log) NextOffset() uint64 { return l.next }
+
+// Empty reports whether the log holds no message.
+func (l *Log) Empty() bool { return l.next == l.FirstOffset() }
+
+// Recovery reports what Open found and fixed in the active segment.
+func (l *Log) Recovery() Recovery { return l.recovery }
+
+// Stats returns counts and sizes; it does no I/O.
+func (l *Log) Stats() Stats {
+	s := Stats{
+		FirstOffset:         l.FirstOffset(),
+		NextOffset:          l.next,
+		MessagesCount:       l.next - l.FirstOffset(),
+		SizeBytes:           l.sizeBytes,
+		SegmentsCount:       len(l.segs),
+		OpenSegmentsCount:   l.sealedOpen + 1,
+		LastTimestampMicros: l.lastTimestamp,
+	}
+	if s.MessagesCount > 0 {
+		s.LastOffset = l.next - 1
+	}
+	return s
+}
+
+func (l *Log) usable() error {
+	if l.closed {
+		return ErrClosed
+	}
+	return nil
+}
+
+func (l *Log) writable() error {
+	if l.closed {
+		return ErrClosed
+	}
+	return l.failed
+}
+
+// fail records a write error that leaves the files in an unknown state.
+func (l *Log) fail(err error) error {
+	if l.failed == nil {
+		l.failed = fmt.Errorf("partition %s: stopped after a failed write (reopen to recover): %w", l.key, err)
+	}
+	return err
+}
+
+// Append stamps and writes count complete frames that lie back to back in
+// frames: offsets continue from NextOffset, every message gets the stamp
+// max(timestampMicros, last stamp), and checksums are rewritten in place.
+// The frames go to the active segment's log in one write, then their index
+// entries in another; a batch that would push the segment past
+// SegmentBytesMax starts a new segment first. When Append returns the bytes
+// have reached the store; Sync makes them durable.
+func (l *Log) Append(ctx context.Context, frames []byte, count uint32, timestampMicros uint64) (AppendResult, error) {
+	if err := l.writable(); err != nil {
+		return AppendResult{}, fmt.Errorf("partition: append %s: %w", l.key, err)
+	}
+	if err := checkBatch(frames, count); err != nil {
+		return AppendResult{}, fmt.Errorf("partition: append %s: %w", l.key, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return AppendResult{}, fmt.Errorf("partition: append %s: %w", l.key, err)
+	}
+	seg := l.active()
+	if seg.sizeBytes > 0 && (seg.sizeBytes+uint64(len(frames)) > l.cfg.SegmentBytesMax ||
+		uint64(seg.count)+uint64(count) > math.MaxUint32) {
+		if err := l.rotate(ctx); err != nil {
+			return AppendResult{}, fmt.Errorf("partition: append %s: rotate: %w", l.key, err)
+		}
+		seg = l.active()
+	}
+	timestamp := max(timestampMicros, l.lastTimestamp)
+	index := make([]byte, int(count)*entrySize)
+	var p uint64
+	for i := range count {
+		size := wire.DecodeMessageHeader(frames[p:]).Size()
+		wire.StampMessage(frames[p:p+size], l.next+uint64(i), timestamp)
+		putEntry(index[int(i)*entrySize:], entry{rel: seg.count + i, position: uint32(seg.sizeBytes + p), timestamp: timestamp})
+		p += size
+	}
+	if err := l.write(ctx, seg, frames, index); err != nil {
+		return AppendResult{}, fmt.Errorf("partition: append %s: %w", l.key, l.fail(err))
+	}
+	res := AppendResult{FirstOffset: l.next, LastOffset: l.next + uint64(count) - 1, TimestampMicros: timestamp}
+	if seg.count == 0 {
+		seg.firstTimestamp = timestamp
+	}
+	seg.count += count
+	seg.sizeBytes += uint64(len(frames))
+	seg.lastTimestamp, seg.timestampsKnown = timestamp, true
+	seg.dirty = true
+	l.sizeBytes += uint64(len(frames))
+	l.next += uint64(count)
+	l.lastTimestamp = timestamp
+	return res, nil
+}
+
+func (l *Log) write(ctx context.Context, seg *segment, frames, index []byte) error {
+	pos, err := seg.log.Append(ctx, [][]byte{frames})
+	if err != nil {
+		return err
+	}
+	if uint64(pos) != seg.sizeBytes {
+		return fmt.Errorf("log %s appended at byte %d, expected %d", l.store.Path(seg.id, storage.FileLog), pos, seg.sizeBytes)
+	}
+	if _, err := seg.index.Append(ctx, [][]byte{index}); err != nil {
+		return err
+	}
+	return nil
+}
+
+// checkBatch checks that frames is exactly count frames within the limits
+// recovery accepts, and that every frame's position fits an index entry.
+func checkBatch(frames []byte, count uint32) error {
+	if count == 0 {
+		return errors.New("empty batch")
+	}
+	if uint64(len(frames)) > segmentBytesLimit {
+		return fmt.Errorf("batch of %d bytes exceeds %d", len(frames), uint64(segmentBytesLimit))
+	}
+	var p uint64
+	for i := range count {
+		if uint64(len(frames))-p < wire.MessageHeaderSize {
+			return fmt.Errorf("frame %d: %d bytes left, less than a header", i, uint64(len(frames))-p)
+		}
+		h := wire.DecodeMessageHeader(frames[p:])
+		if h.PayloadLength > wire.MessagePayloadBytesMax || h.UserHeadersLength > wire.MessageUserHeadersBytesMax {
+			return fmt.Errorf("frame %d: payload %d or headers %d bytes over the limit", i, h.PayloadLength, h.UserHeadersLength)
+		}
+		if h.Size() > uint64(len(frames))-p {
+			return fmt.Errorf("frame %d: declares %d bytes, %d left: %w", i, h.Size(), uint64(len(frames))-p, wire.ErrShortMessage)
+		}
+		p += h.Size()
+	}
+	if p != uint64(len(frames)) {
+		return fmt.Errorf("%d bytes after the %d frames", uint64(len(frames))-p, count)
+	}
+	return nil
+}
+
+// rotate seals the active segment, durable first so only the newest
+// segment can ever have a torn tail, and starts an empty one at NextOffset.
+func (l *Log) rotate(ctx context.Context) error {
+	old := l.active()
+	if err := l.syncSegment(ctx, old); err != nil {
+		return l.fail(err)
+	}
+	seg, err := l.createSegment(ctx, l.next)
+	if err != nil {
+		return err
+	}
+	old.sealed = true
+	l.segs = append(l.segs, seg)
+	l.sealedOpen++
+	l.tick++
+	old.lastUsed = l.tick
+	for l.sealedOpen > l.cfg.SealedSegmentsOpenMax {
+		l.closeLeastRecentlyUsed(nil)
+	}
+	return nil
+}
+
+// Sync makes every appended message durable: the active segment's log,
+// then its index (sealed segments were synced when sealed).
+func (l *Log) Sync(ctx context.Context) error {
+	if err := l.writable(); err != nil {
+		return fmt.Errorf("partition: sync %s: %w", l.key, err)
+	}
+	if err := l.syncSegment(ctx, l.active()); err != nil {
+		return fmt.Errorf("partition: sync %s: %w", l.key, l.fail(err))
+	}
+	return nil
+}
+
+func (l *Log) syncSegment(ctx context.Context, seg *segment) error {
+	if !seg.dirty {
+		return nil
+	}
+	if err := seg.log.Sync(ctx); err != nil {
+		return err
+	}
+	if err := seg.index.Sync(ctx); err != nil {
+		return err
+	}
+	seg.dirty = false
+	return nil
+}
+
+// Read appends to dst up to countMax consecutive messages from offset on,
+// crossing segments, and at most bytesMax bytes of them, but always the
+// first whole message if one exists. An offset below FirstOffset reads
+// from FirstOffset (older messages were removed by retention, as in Iggy);
+// at or past NextOffset reads nothing. Every frame is checked (length,
+// offset, checksum) against the index before it is returned: a bad first
+// frame is a *CorruptionError; a bad later one ends the read before it, so
+// the next Read, starting there, reports it.
+func (l *Log) Read(ctx context.Context, offset uint64, countMax uint32, bytesMax uint64, dst []byte) ([]byte, uint32, error) {
+	if err := l.usable(); err != nil {
+		return dst, 0, fmt.Errorf("partition: read %s: %w", l.key, err)
+	}
+	offset = max(offset, l.FirstOffset())
+	r := reader{l: l, dst: dst, countMax: countMax, bytesMax: bytesMax}
+	for i := l.segmentFor(offset); i < len(l.segs) && !r.done() && offset < l.next; i++ {
+		seg := l.segs[i]
+		if offset >= seg.next() {
+			continue
+		}
+		n, err := r.readSegment(ctx, seg, offset)
+		if err != nil {
+			return dst, 0, err
+		}
+		offset += uint64(n)
+	}
+	return r.dst, r.count, nil
+}
+
+// segmentFor returns the index of the segment holding offset, or of the
+// first segment if offset is older than every segment.
+func (l *Log) segmentFor(offset uint64) int {
+	i := sort.Search(len(l.segs), func(i int) bool { return l.segs[i].base() > offset })
+	return max(i-1, 0)
+}
+
+// reader is one Read call in progress.
+type reader struct {
+	l        *Log
+	dst      []byte
+	countMax uint32
+	bytesMax uint64
+	count    uint32
+	bytes    uint64
+	full     bool // the byte budget stopped the read
+	entries  []byte
+}
+
+func (r *reader) done() bool { return r.full || r.count >= r.countMax }
+
+// readSegment reads from offset to the end of seg or the read's limits and
+// returns how many messages it added.
+func (r *reader) readSegment(ctx context.Context, seg *segment, offset uint64) (uint32, error) {
+	if err := r.l.use(ctx, seg); err != nil {
+		return 0, fmt.Errorf("partition: read %s: %w", r.l.key, err)
+	}
+	rel := uint32(offset - seg.base())
+	var added uint32
+	for !r.done() && rel < seg.count {
+		n, err := r.readStep(ctx, seg, rel)
+		if err != nil || n == 0 {
+			return added, err
+		}
+		added += n
+		rel += n
+	}
+	return added, nil
+}
+
+// readStep reads at most readEntriesMax messages starting at rel.
+func (r *reader) readStep(ctx context.Context, seg *segment, rel uint32) (uint32, error) {
+	k := min(r.countMax-r.count, seg.count-rel, readEntriesMax)
+	loaded := k
+	if rel+k < seg.count {
+		loaded++ // the next entry's position ends the last message
+	}
+	if cap(r.entries) < int(loaded)*entrySize {
+		r.entries = make([]byte, int(loaded)*entrySize)
+	}
+	entries := r.entries[:int(loaded)*entrySize]
+	if err := seg.readEntries(ctx, entries, rel); err != nil {
+		return 0, fmt.Errorf("partition: read %s: %w", r.l.key, err)
+	}
+	start := uint64(getEntry(entries).position)
+	end, take, err := r.plan(seg, rel, entries, k)
+	if err != nil || take == 0 {
+		return 0, err
+	}
+	at := len(r.dst)
+	r.dst = slices.Grow(r.dst, int(end-start))[:at+int(end-start)]
+	if _, err := seg.log.ReadAt(ctx, r.dst[at:], int64(start)); err != nil {
+		r.dst = r.dst[:at]
+		return 0, fmt.Errorf("partition: read %s: %w", r.l.key, err)
+	}
+	good, n, cerr := r.check(seg, rel, entries, r.dst[at:], start, take)
+	r.dst = r.dst[:at+int(good)]
+	if cerr != nil && (r.count > 0 || n > 0) {
+		r.full = true // deliver what is good; the next Read reports the bad frame
+		cerr = nil
+	}
+	if cerr != nil {
+		return 0, cerr
+	}
+	r.count += n
+	r.bytes += good
+	return n, nil
+}
+
+// plan decides from the index how many of k messages fit the budget and
+// where the last one ends.
+func (r *reader) plan(seg *segment, rel uint32, entries []byte, k uint32) (end uint64, take uint32, err error) {
+	idxPath := r.l.store.Path(seg.id, storage.FileIndex)
+	end = uint64(getEntry(entries).position)
+	for j := range k {
+		e := getEntry(entries[int(j)*entrySize:])
+		if e.rel != rel+j || uint64(e.position) != end {
+			return 0, 0, &CorruptionError{Path: idxPath, Position: int64(rel+j) * entrySize, Offset: seg.base() + uint64(rel+j),
+				Reason: fmt.Sprintf("entry (relative offset %d, position %d) does not continue the index (want %d at %d)", e.rel, e.position, rel+j, end)}
+		}
+		next := seg.sizeBytes
+		if int(j+1)*entrySize < len(entries) {
+			next = uint64(getEntry(entries[int(j+1)*entrySize:]).position)
+		}
+		if next <= end || next > seg.sizeBytes {
+			return 0, 0, &CorruptionError{Path: idxPath, Position: int64(rel+j+1) * entrySize, Offset: seg.base() + uint64(rel+j+1),
+				Reason: fmt.Sprintf("next message position %d outside (%d, %d]", next, end, seg.sizeBytes)}
+		}
+		first := r.count == 0 && take == 0
+		if !first && r.bytes+(next-uint64(getEntry(entries).position)) > r.bytesMax {
+			r.full = true
+			break
+		}
+		end = next
+		take++
+	}
+	return end, take, nil
+}
+
+// check verifies the take frames in b, read from the log at start, against
+// their index entries. It returns the bytes and count of the good frames
+// before the first bad one, and the error for that one.
+func (r *reader) check(seg *segment, rel uint32, entries, b []byte, start uint64, take uint32) (uint64, uint32, error) {
+	var p uint64
+	for j := range take {
+		size := uint64(len(b)) - p // the last frame ends the region
+		if j+1 < take {
+			size = uint64(getEntry(entries[int(j+1)*entrySize:]).position) - start - p
+		}
+		offset := seg.base() + uint64(rel+j)
+		reason := ""
+		if size < wire.MessageHeaderSize {
+			reason = fmt.Sprintf("index leaves %d bytes for the frame", size)
+		} else if h := wire.DecodeMessageHeader(b[p:]); h.Size() != size {
+			reason = fmt.Sprintf("frame declares %d bytes, index gives it %d", h.Size(), size)
+		} else if h.Offset != offset {
+			reason = fmt.Sprintf("offset %d where %d belongs", h.Offset, offset)
+		} else if wire.MessageChecksum(b[p:p+size]) != h.Checksum {
+			reason = "checksum mismatch"
+		} else {
+			p += size
+			continue
+		}
+		return p, j, &CorruptionError{Path: r.l.store.Path(seg.id, storage.FileLog), Position: int64(start + p), Offset: offset, Reason: reason}
+	}
+	return p, take, nil
+}
+
+// Close releases every descriptor. It does not sync: call Sync first.
+// Idempotent.
+func (l *Log) Close() error {
+	if l.closed {
+		return nil
+	}
+	l.closed = true
+	if err := l.closeSegments(); err != nil {
+		return fmt.Errorf("partition: close %s: %w", l.key, err)
+	}
+	return nil
+}
+
+func (l *Log) closeSegments() error {
+	var errs []error
+	for _, seg := range l.segs {
+		errs = append(errs, seg.close())
+	}
+	l.sealedOpen = 0
+	return errors.Join(errs...)
+}

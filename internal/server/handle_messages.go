@@ -1,0 +1,366 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"sync/atomic"
+
+	"github.com/runnel-io/runnel/core/metadata"
+	"github.com/runnel-io/runnel/core/partition"
+	"github.com/runnel-io/runnel/plugins/storage"
+	"github.com/runnel-io/runnel/sdk/wire"
+)
+
+// target is a resolved stream and topic with the partition count seen.
+type target struct {
+	streamID, topicID uint32
+	partitionsCount   uint32
+}
+
+func (c *session) resolveTarget(st *metadata.State, userID uint32, action metadata.Action, stream, topic wire.Identifier) (target, *metadata.Topic, error) {
+	t, err := st.ResolveTopic(stream, topic)
+	if err != nil {
+		return target{}, nil, err
+	}
+	if err := authorizeIn(st, userID, action, t.StreamID, t.ID); err != nil {
+		return target{}, nil, err
+	}
+	return target{streamID: t.StreamID, topicID: t.ID, partitionsCount: t.PartitionsCount()}, t, nil
+}
+
+func (t target) key(partitionID uint32) storage.PartitionKey {
+	return storage.PartitionKey{Stream: t.streamID, Topic: t.topicID, Partition: partitionID}
+}
+
+// partitionLog returns the open log of a partition that metadata says
+// exists. The caller holds topology (read).
+func (s *Server) partitionLog(t target, partitionID uint32) (*partitionLog, error) {
+	if partitionID >= t.partitionsCount {
+		return nil, wire.ErrPartitionNotFound.Detail("partition %d of %d", partitionID, t.partitionsCount)
+	}
+	pl := s.parts.get(t.key(partitionID))
+	if pl == nil {
+		// Metadata and logs change together under topology; a miss is a bug.
+		panic("server: partition " + t.key(partitionID).String() + " in metadata has no open log")
+	}
+	return pl, nil
+}
+
+func (s *Server) balancedCounter(t target) *atomic.Uint32 {
+	s.balancedMu.Lock()
+	defer s.balancedMu.Unlock()
+	k := topicKey{t.streamID, t.topicID}
+	ctr := s.balanced[k]
+	if ctr == nil {
+		ctr = &atomic.Uint32{}
+		s.balanced[k] = ctr
+	}
+	return ctr
+}
+
+func (s *Server) choosePartition(t target, p wire.Partitioning) (uint32, error) {
+	switch p.Kind {
+	case wire.PartitioningPartitionID:
+		return binary.LittleEndian.Uint32(p.Value), nil
+	case wire.PartitioningMessagesKey:
+		if t.partitionsCount == 0 {
+			return 0, wire.ErrNoPartitions
+		}
+		return wire.XXH32(p.Value, 0) % t.partitionsCount, nil
+	default: // balanced
+		if t.partitionsCount == 0 {
+			return 0, wire.ErrNoPartitions
+		}
+		return (s.balancedCounter(t).Add(1) - 1) % t.partitionsCount, nil
+	}
+}
+
+func (c *session) sendMessages(ctx context.Context, userID uint32, q wire.SendMessagesRequest) ([]byte, error) {
+	s := c.srv
+	s.topology.RLock()
+	defer s.topology.RUnlock()
+	var t target
+	var err error
+	s.meta.View(func(st *metadata.State) {
+		t, _, err = c.resolveTarget(st, userID, metadata.ActionSend, q.StreamID, q.TopicID)
+	})
+	if err != nil {
+		return nil, err
+	}
+	pid, err := s.choosePartition(t, q.Partitioning)
+	if err != nil {
+		return nil, err
+	}
+	pl, err := s.partitionLog(t, pid)
+	if err != nil {
+		return nil, err
+	}
+	if err := assignMissingIDs(q); err != nil {
+		return nil, err
+	}
+	if _, err := pl.append(ctx, q.Messages, q.Count, nowMicros()); err != nil {
+		return nil, err
+	}
+	s.writtenBytes.Add(uint64(len(q.Messages)))
+	return nil, nil
+}
+
+// assignMissingIDs gives every message sent with id 0 a random UUID v4, as
+// Iggy does: one random read for the whole batch.
+func assignMissingIDs(q wire.SendMessagesRequest) error {
+	missing := 0
+	for i := range int(q.Count) {
+		if wire.MessageIDIsZero(q.Frame(i)) {
+			missing++
+		}
+	}
+	if missing == 0 {
+		return nil
+	}
+	random := make([]byte, 16*missing)
+	if _, err := rand.Read(random); err != nil {
+		return err
+	}
+	for i := range int(q.Count) {
+		frame := q.Frame(i)
+		if !wire.MessageIDIsZero(frame) {
+			continue
+		}
+		id := random[:16]
+		random = random[16:]
+		// Iggy stores Uuid::as_u128 little-endian: UUID byte k is u128 byte
+		// 15-k, so version (byte 6) and variant (byte 8) land at 9 and 7.
+		id[9] = id[9]&0x0f | 0x40
+		id[7] = id[7]&0x3f | 0x80
+		wire.SetMessageID(frame, binary.LittleEndian.Uint64(id[0:]), binary.LittleEndian.Uint64(id[8:]))
+	}
+	return nil
+}
+
+// consumerTarget is where a consumer's offset lives.
+type consumerTarget struct {
+	target
+	partitionID uint32
+	kind        metadata.ConsumerKind
+	consumerID  uint32
+	group       metadata.GroupKey
+	// owned is false for a group member asking for a partition it does not
+	// own (or owning none): polls answer empty.
+	owned bool
+}
+
+// resolveConsumer resolves a consumer with an optional partition (§3.8).
+// next selects the partition of a group member with round-robin (polls);
+// otherwise the member's current partition is used (offset commands).
+func (c *session) resolveConsumer(userID uint32, consumer wire.Consumer, stream, topic wire.Identifier, pid wire.OptionalPartitionID, next bool) (consumerTarget, error) {
+	var ct consumerTarget
+	var err error
+	c.srv.meta.View(func(st *metadata.State) {
+		var t *metadata.Topic
+		ct.target, t, err = c.resolveTarget(st, userID, metadata.ActionPoll, stream, topic)
+		if err != nil {
+			return
+		}
+		if consumer.Kind == wire.ConsumerSingle {
+			ct.kind, ct.consumerID, ct.owned = metadata.ConsumerSingle, wire.ConsumerKey(consumer.ID), true
+			if pid.Set {
+				ct.partitionID = pid.ID
+			}
+			return
+		}
+		var g *metadata.Group
+		if g, err = t.ResolveGroup(consumer.ID); err != nil {
+			return
+		}
+		ct.kind, ct.consumerID = metadata.ConsumerGroup, g.ID
+		ct.group = metadata.GroupKey{StreamID: t.StreamID, TopicID: t.ID, GroupID: g.ID}
+		err = c.resolveMemberPartition(&ct, pid, next)
+	})
+	return ct, err
+}
+
+func (c *session) resolveMemberPartition(ct *consumerTarget, pid wire.OptionalPartitionID, next bool) error {
+	c.srv.groupsMu.Lock()
+	defer c.srv.groupsMu.Unlock()
+	m := c.srv.members
+	if pid.Set {
+		owns, err := m.OwnsPartition(ct.group, c.id, pid.ID)
+		ct.partitionID, ct.owned = pid.ID, owns
+		return err
+	}
+	var p uint32
+	var ok bool
+	var err error
+	if next {
+		p, ok, err = m.NextPartition(ct.group, c.id)
+	} else {
+		p, ok, err = m.CurrentPartition(ct.group, c.id)
+	}
+	ct.partitionID, ct.owned = p, ok
+	return err
+}
+
+func (ct consumerTarget) offsetKey() metadata.OffsetKey {
+	return metadata.OffsetKey{PartitionID: ct.partitionID, Kind: ct.kind, ConsumerID: ct.consumerID}
+}
+
+func (c *session) storedOffset(ct consumerTarget) (uint64, bool) {
+	var off uint64
+	var ok bool
+	c.srv.meta.View(func(st *metadata.State) {
+		off, ok = st.ConsumerOffset(ct.streamID, ct.topicID, ct.offsetKey())
+	})
+	return off, ok
+}
+
+func (c *session) pollMessages(ctx context.Context, userID uint32, q wire.PollMessagesRequest) ([]byte, error) {
+	s := c.srv
+	s.topology.RLock()
+	defer s.topology.RUnlock()
+	ct, err := c.resolveConsumer(userID, q.Consumer, q.StreamID, q.TopicID, q.PartitionID, true)
+	if err != nil {
+		return nil, err
+	}
+	out := wire.AppendPolledHeader(c.scratch[:0], 0, 0, 0)
+	if !ct.owned {
+		return out, nil
+	}
+	pl, err := s.partitionLog(ct.target, ct.partitionID)
+	if err != nil {
+		return nil, err
+	}
+	stored, hasStored := uint64(0), false
+	if q.Strategy.Kind == wire.PollingNext {
+		stored, hasStored = c.storedOffset(ct)
+	}
+	var count uint32
+	var start uint64
+	err = pl.with(func(l *partition.Log) error {
+		ps := l.Stats()
+		wire.PutPolledHeader(out, ct.partitionID, currentOffset(ps), 0)
+		var ok bool
+		start, ok, err = startOffset(ctx, l, ps, q, stored, hasStored)
+		if err != nil || !ok || q.Count == 0 {
+			return err
+		}
+		out, count, err = l.Read(ctx, start, q.Count, pollBytesMax, out)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	wire.PutPolledHeader(out, ct.partitionID, binary.LittleEndian.Uint64(out[4:]), count)
+	s.readBytes.Add(uint64(len(out) - wire.PolledHeaderSize))
+	c.scratch = out
+	if q.AutoCommit && count > 0 {
+		op := metadata.StoreConsumerOffset{Stream: wire.NumericID(ct.streamID), Topic: wire.NumericID(ct.topicID),
+			PartitionID: ct.partitionID, Kind: ct.kind, ConsumerID: ct.consumerID, Offset: start + uint64(count) - 1}
+		// The poll answer does not wait for the offset's fsync: a crash can
+		// redeliver, never skip (at-least-once, as in Iggy).
+		if _, err := s.meta.SubmitNoWait(op); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// startOffset picks the first offset a poll returns; ok is false when the
+// strategy points past the end.
+func startOffset(ctx context.Context, l *partition.Log, ps partition.Stats, q wire.PollMessagesRequest, stored uint64, hasStored bool) (uint64, bool, error) {
+	if ps.MessagesCount == 0 {
+		return 0, false, nil
+	}
+	var start uint64
+	switch q.Strategy.Kind {
+	case wire.PollingOffset:
+		start = q.Strategy.Value
+	case wire.PollingTimestamp:
+		off, ok, err := l.OffsetAtTimestamp(ctx, q.Strategy.Value)
+		if err != nil || !ok {
+			return 0, false, err
+		}
+		start = off
+	case wire.PollingFirst:
+		start = ps.FirstOffset
+	case wire.PollingLast:
+		n := min(uint64(q.Count), ps.NextOffset)
+		start = ps.NextOffset - n
+	case wire.PollingNext:
+		start = ps.FirstOffset
+		if hasStored {
+			start = stored + 1
+		}
+	}
+	start = max(start, ps.FirstOffset)
+	return start, start < ps.NextOffset, nil
+}
+
+func (c *session) getOffset(userID uint32, q wire.GetConsumerOffsetRequest) ([]byte, error) {
+	ct, err := c.resolveConsumer(userID, q.Consumer, q.StreamID, q.TopicID, q.PartitionID, false)
+	if err != nil {
+		code := wire.StatusCode(err)
+		if code == wire.ErrUnauthenticated.Code || code == wire.ErrUnauthorized.Code {
+			return nil, err
+		}
+		return nil, nil // Rust answers lookup failures with "no offset" (§8.15)
+	}
+	stored, ok := c.storedOffset(ct)
+	if !ok || !ct.owned && ct.kind == metadata.ConsumerGroup {
+		return nil, nil
+	}
+	ps := c.srv.partitionStats(ct.streamID, ct.topicID, ct.partitionID)
+	return wire.OffsetInfo{PartitionID: ct.partitionID, CurrentOffset: currentOffset(ps), StoredOffset: stored}.AppendTo(c.scratch[:0]), nil
+}
+
+func (c *session) storeOffset(ctx context.Context, userID uint32, q wire.StoreConsumerOffsetRequest) ([]byte, error) {
+	s := c.srv
+	s.topology.RLock()
+	defer s.topology.RUnlock()
+	ct, err := c.resolveConsumer(userID, q.Consumer, q.StreamID, q.TopicID, q.PartitionID, false)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.partitionLog(ct.target, ct.partitionID); err != nil {
+		return nil, err
+	}
+	ps := s.partitionStats(ct.streamID, ct.topicID, ct.partitionID)
+	if ps.MessagesCount == 0 || q.Offset >= ps.NextOffset {
+		return nil, wire.ErrInvalidOffset.Detail("offset %d is past the last offset of partition %d", q.Offset, ct.partitionID)
+	}
+	_, err = s.submit(ctx, metadata.StoreConsumerOffset{Stream: wire.NumericID(ct.streamID), Topic: wire.NumericID(ct.topicID),
+		PartitionID: ct.partitionID, Kind: ct.kind, ConsumerID: ct.consumerID, Offset: q.Offset})
+	return nil, err
+}
+
+func (c *session) deleteOffset(ctx context.Context, userID uint32, q wire.DeleteConsumerOffsetRequest) ([]byte, error) {
+	ct, err := c.resolveConsumer(userID, q.Consumer, q.StreamID, q.TopicID, q.PartitionID, false)
+	if err != nil {
+		return nil, err
+	}
+	_, err = c.srv.submit(ctx, metadata.DeleteConsumerOffset{Stream: wire.NumericID(ct.streamID), Topic: wire.NumericID(ct.topicID),
+		PartitionID: ct.partitionID, Kind: ct.kind, ConsumerID: ct.consumerID})
+	return nil, err
+}
+
+// flush makes a partition's appended messages durable when fsync is asked;
+// without it there is nothing to do, because appends reach the OS before
+// they are acknowledged.
+func (c *session) flush(ctx context.Context, userID uint32, q wire.FlushUnsavedBufferRequest) ([]byte, error) {
+	s := c.srv
+	s.topology.RLock()
+	defer s.topology.RUnlock()
+	var t target
+	var err error
+	s.meta.View(func(st *metadata.State) {
+		t, _, err = c.resolveTarget(st, userID, metadata.ActionSend, q.StreamID, q.TopicID)
+	})
+	if err != nil {
+		return nil, err
+	}
+	pl, err := s.partitionLog(t, q.PartitionID)
+	if err != nil || !q.Fsync {
+		return nil, err
+	}
+	return nil, pl.sync(ctx)
+}

@@ -1,0 +1,306 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/runnel-io/runnel/core/metadata"
+	"github.com/runnel-io/runnel/core/partition"
+	"github.com/runnel-io/runnel/internal/auth"
+	"github.com/runnel-io/runnel/internal/config"
+	"github.com/runnel-io/runnel/internal/metastore"
+	"github.com/runnel-io/runnel/plugins/component"
+	"github.com/runnel-io/runnel/plugins/storage"
+	"github.com/runnel-io/runnel/plugins/transport"
+	"github.com/runnel-io/runnel/plugins/transport/tcptransport"
+	"github.com/runnel-io/runnel/sdk/wire"
+)
+
+// StoreFactory builds the configured storage backend from its raw
+// [storage.config] subtree. It must not do I/O; Start does.
+type StoreFactory func(env component.Env, raw map[string]any) (storage.Store, error)
+
+// Version is what GetStats reports.
+const (
+	Version       = "0.8.0"
+	versionSemver = 8000
+)
+
+const (
+	// pollBytesMax bounds one PollMessages answer (at least one message is
+	// always returned, however large).
+	pollBytesMax = 32 << 20
+	// initialPasswordFile keeps the generated root password of first boot.
+	initialPasswordFile = "initial_root_password"
+	// shutdownTimeout bounds the orderly part of shutdown.
+	shutdownTimeout = 10 * time.Second
+)
+
+// Server is one Runnel node: the metadata store, the partition logs and the
+// client-facing transports, wired to the command handlers.
+type Server struct {
+	cfg      *config.Config
+	log      *slog.Logger
+	newStore StoreFactory
+
+	meta  *metastore.Store
+	store storage.Store
+	parts *partitions
+	tcp   *tcptransport.Transport
+
+	// topology serialises changes to the set of partitions (create/delete
+	// topics, partitions, streams, purge) against the requests that use a
+	// partition log, so a send never meets a half-created partition.
+	topology sync.RWMutex
+
+	clients *clients
+
+	// groupsMu guards members: consumer-group membership belongs to
+	// connections and is not persisted.
+	groupsMu sync.Mutex
+	members  *metadata.Membership
+
+	// balanced holds the round-robin counter of each topic for Balanced sends.
+	balancedMu sync.Mutex
+	balanced   map[topicKey]*atomic.Uint32
+
+	startedAt    time.Time
+	readBytes    atomic.Uint64
+	writtenBytes atomic.Uint64
+}
+
+type topicKey struct{ stream, topic uint32 }
+
+// New checks the configuration and builds the server without doing I/O.
+func New(cfg *config.Config, logger *slog.Logger, newStore StoreFactory) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Server{
+		cfg:      cfg,
+		log:      logger,
+		newStore: newStore,
+		clients:  newClients(),
+		members:  metadata.NewMembership(),
+		balanced: make(map[topicKey]*atomic.Uint32),
+	}, nil
+}
+
+// Run opens everything, serves until ctx ends, then shuts down in order:
+// transports first (clients get the Disconnected frame), then partition
+// logs (synced), then metadata.
+func (s *Server) Run(ctx context.Context) (err error) {
+	s.startedAt = time.Now()
+	if err := s.open(ctx); err != nil {
+		s.closeAll()
+		return err
+	}
+	s.log.Info("started", "path", s.cfg.System.Path, "fsync", s.cfg.System.Partition.Fsync,
+		"startup", time.Since(s.startedAt).Round(time.Microsecond))
+
+	bg, cancelBG := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	serveErr := make(chan error, 1)
+	if s.tcp != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			serveErr <- s.tcp.Serve(bg, s)
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.runMaintenance(bg)
+	}()
+	if s.cfg.System.Partition.Fsync == config.FsyncInterval {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.parts.runIntervalSync(bg, s.cfg.System.Partition.FsyncInterval, func(err error) {
+				s.log.Error("interval fsync failed", "error", err)
+			})
+		}()
+	}
+
+	select {
+	case <-ctx.Done():
+	case err = <-serveErr:
+		if err != nil {
+			err = fmt.Errorf("server: tcp: %w", err)
+		}
+	}
+	s.log.Info("shutting down")
+	stopCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if s.tcp != nil {
+		_ = s.tcp.Close(stopCtx)
+	}
+	cancelBG()
+	wg.Wait()
+	if syncErr := s.parts.syncDirty(stopCtx); syncErr != nil {
+		err = errors.Join(err, fmt.Errorf("server: final sync: %w", syncErr))
+	}
+	s.closeAll()
+	s.log.Info("stopped")
+	return err
+}
+
+func (s *Server) open(ctx context.Context) error {
+	path := s.cfg.System.Path
+	if err := os.MkdirAll(path, 0o755); err != nil {
+		return fmt.Errorf("server: data directory: %w", err)
+	}
+	metaCfg := metastore.DefaultConfig()
+	metaCfg.State.SegmentSizeBytes = uint64(s.cfg.System.Segment.Size)
+	metaCfg.State.TopicMessageExpiryDefaultMicros = expiryMicros(s.cfg.System.Topic.MessageExpiry)
+	metaCfg.State.TopicSizeBytesMaxDefault = uint64(s.cfg.System.Topic.MaxSize)
+	meta, err := metastore.Open(ctx, filepath.Join(path, "metadata"), metaCfg)
+	if err != nil {
+		return fmt.Errorf("server: metadata: %w", err)
+	}
+	s.meta = meta
+	if err := s.bootstrapRoot(ctx); err != nil {
+		return err
+	}
+
+	store, err := s.newStore(component.Env{Logger: s.log.With("storage", s.cfg.Storage.Backend), DataDir: path}, s.cfg.Storage.Config)
+	if err != nil {
+		return fmt.Errorf("server: storage %q: %w", s.cfg.Storage.Backend, err)
+	}
+	if err := store.Start(ctx); err != nil {
+		return fmt.Errorf("server: storage %q: %w", s.cfg.Storage.Backend, err)
+	}
+	s.store = store
+	s.parts = newPartitions(store, partition.Config{SegmentBytesMax: uint64(s.cfg.System.Segment.Size)}, s.cfg.System.Partition.Fsync)
+	if err := s.openPartitions(ctx); err != nil {
+		return err
+	}
+	return s.startTransports(ctx)
+}
+
+// openPartitions opens the log of every partition the metadata knows, so
+// recovery problems stop the server at start with the file named.
+func (s *Server) openPartitions(ctx context.Context) error {
+	var keys []storage.PartitionKey
+	s.meta.View(func(st *metadata.State) {
+		for stream := range st.Streams() {
+			for topic := range stream.Topics() {
+				for p := uint32(0); p < topic.PartitionsCount(); p++ {
+					keys = append(keys, storage.PartitionKey{Stream: stream.ID, Topic: topic.ID, Partition: p})
+				}
+			}
+		}
+	})
+	for _, key := range keys {
+		if _, err := s.parts.open(ctx, key, false); err != nil {
+			return fmt.Errorf("server: %w", err)
+		}
+	}
+	return nil
+}
+
+func (s *Server) startTransports(ctx context.Context) error {
+	if !s.cfg.TCP.Enabled {
+		return nil
+	}
+	tcpCfg := tcptransport.DefaultConfig()
+	tcpCfg.Address = s.cfg.TCP.Address
+	tcpCfg.ConnectionsMax = s.cfg.TCP.ConnectionsMax
+	tcpCfg.SendPayloadBytesMax = uint32(min(uint64(s.cfg.TCP.SendPayloadSizeMax), math.MaxUint32))
+	tcpCfg.TLS.Enabled = s.cfg.TCP.TLS.Enabled
+	tcpCfg.TLS.CertFile = s.cfg.TCP.TLS.CertFile
+	tcpCfg.TLS.KeyFile = s.cfg.TCP.TLS.KeyFile
+	tcp, err := tcptransport.New(component.Env{Logger: s.log}, tcpCfg)
+	if err != nil {
+		return fmt.Errorf("server: tcp: %w", err)
+	}
+	if err := tcp.Start(ctx); err != nil {
+		return fmt.Errorf("server: tcp: %w", err)
+	}
+	s.tcp = tcp
+	s.log.Info("listening", "transport", "tcp", "address", tcp.Addr(), "tls", s.cfg.TCP.TLS.Enabled)
+	return nil
+}
+
+// bootstrapRoot creates the root user on first boot. Without a configured
+// password one is generated, printed once and kept in a private file so a
+// developer's later starts can show it again.
+func (s *Server) bootstrapRoot(ctx context.Context) error {
+	pwFile := filepath.Join(s.cfg.System.Path, initialPasswordFile)
+	if !s.meta.Empty() {
+		if b, err := os.ReadFile(pwFile); err == nil {
+			s.log.Info("dev root credentials (from first boot; delete the file once changed)",
+				"username", s.cfg.Root.Username, "password", string(b), "file", pwFile)
+		}
+		return nil
+	}
+	password, generated := s.cfg.Root.Password, false
+	if password == "" {
+		password, generated = auth.RandomPassword(), true
+	}
+	hash, err := auth.HashPassword(password)
+	if err != nil {
+		return fmt.Errorf("server: root password: %w", err)
+	}
+	_, err = s.meta.Submit(ctx, metadata.CreateUser{
+		Username:        s.cfg.Root.Username,
+		PasswordHash:    hash,
+		Status:          metadata.UserActive,
+		Permissions:     wire.AllPermissions(),
+		CreatedAtMicros: nowMicros(),
+	})
+	if err != nil {
+		return fmt.Errorf("server: create root user: %w", err)
+	}
+	if generated {
+		if err := os.WriteFile(pwFile, []byte(password), 0o600); err != nil {
+			return fmt.Errorf("server: keep generated root password: %w", err)
+		}
+		s.log.Info("created root user with a generated password (shown once; also in the file)",
+			"username", s.cfg.Root.Username, "password", password, "file", pwFile)
+	} else {
+		s.log.Info("created root user", "username", s.cfg.Root.Username)
+	}
+	return nil
+}
+
+func (s *Server) closeAll() {
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if s.parts != nil {
+		s.parts.closeAll()
+	}
+	if s.store != nil {
+		if err := s.store.Close(ctx); err != nil {
+			s.log.Error("close storage", "error", err)
+		}
+	}
+	if s.meta != nil {
+		if err := s.meta.Close(ctx); err != nil {
+			s.log.Error("close metadata", "error", err)
+		}
+	}
+}
+
+// Connect implements transport.Handler: one session per connection.
+func (s *Server) Connect(ctx context.Context, sess transport.Session) (transport.Conn, error) {
+	return s.clients.add(s, sess), nil
+}
+
+func nowMicros() uint64 { return uint64(time.Now().UnixMicro()) }
+
+func expiryMicros(d config.OptionalDuration) uint64 {
+	if d == 0 {
+		return metadata.ExpiryNever
+	}
+	return uint64(time.Duration(d).Microseconds())
+}

@@ -1,0 +1,159 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"github.com/runnel-io/runnel/plugins/transport"
+	"github.com/runnel-io/runnel/sdk/wire"
+)
+
+// scratchBytesKeepMax is the largest response buffer a connection keeps
+// between requests; a bigger one (a large poll) is dropped, so idle
+// connections stay small.
+const scratchBytesKeepMax = 1 << 20
+
+// clients is the registry of connected sessions, keyed by client id.
+type clients struct {
+	mu   sync.Mutex
+	byID map[uint32]*session
+}
+
+func newClients() *clients { return &clients{byID: make(map[uint32]*session)} }
+
+// add registers a new connection. The client id is XXH32 of the peer
+// address, as in Iggy, moved to the next free value on a collision.
+func (cs *clients) add(srv *Server, sess transport.Session) *session {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	id := wire.XXH32([]byte(sess.RemoteAddr()), 0)
+	for id == 0 || cs.byID[id] != nil {
+		id++
+	}
+	c := &session{srv: srv, id: id, addr: sess.RemoteAddr(), transport: transportCode(sess.Transport()), userID: wire.UserIDNone}
+	cs.byID[id] = c
+	return c
+}
+
+func (cs *clients) remove(id uint32) {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	delete(cs.byID, id)
+}
+
+func (cs *clients) get(id uint32) *session {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	return cs.byID[id]
+}
+
+func (cs *clients) list() []*session {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	out := make([]*session, 0, len(cs.byID))
+	for _, c := range cs.byID {
+		out = append(out, c)
+	}
+	return out
+}
+
+func (cs *clients) count() int {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	return len(cs.byID)
+}
+
+// forgetUser logs out every session of a deleted user.
+func (cs *clients) forgetUser(userID uint32) {
+	for _, c := range cs.list() {
+		c.mu.Lock()
+		if c.userID == userID {
+			c.userID = wire.UserIDNone
+		}
+		c.mu.Unlock()
+	}
+}
+
+func transportCode(name string) uint8 {
+	switch name {
+	case "tcp":
+		return wire.TransportTCP
+	default:
+		return 0
+	}
+}
+
+// session is one client connection. Handle runs sequentially per
+// connection; mu guards what other connections read (GetClients).
+type session struct {
+	srv       *Server
+	id        uint32
+	addr      string
+	transport uint8
+
+	mu     sync.Mutex
+	userID uint32 // wire.UserIDNone when not logged in
+
+	scratch []byte // response buffer, reused between requests
+}
+
+func (c *session) user() (uint32, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.userID, c.userID != wire.UserIDNone
+}
+
+func (c *session) setUser(id uint32) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.userID = id
+}
+
+// Handle implements transport.Conn.
+func (c *session) Handle(ctx context.Context, req transport.Request) transport.Response {
+	if cap(c.scratch) > scratchBytesKeepMax {
+		c.scratch = nil
+	}
+	payload, err := c.handle(ctx, req)
+	if err != nil {
+		status := wire.StatusCode(err)
+		if status == wire.ErrGeneric.Code || !isWireError(err) {
+			c.srv.log.Error("request failed", "code", req.Code, "client", c.id, "error", err)
+		}
+		return transport.Response{Status: status}
+	}
+	if len(payload) == 0 {
+		return transport.Response{}
+	}
+	return transport.Response{Payload: [][]byte{payload}}
+}
+
+func isWireError(err error) bool {
+	var e *wire.Error
+	return errors.As(err, &e)
+}
+
+func (c *session) handle(ctx context.Context, req transport.Request) ([]byte, error) {
+	public := req.Code == wire.CodePing || req.Code == wire.CodeLoginUser || req.Code == wire.CodeLoginWithPersonalAccessToken
+	userID, authenticated := c.user()
+	if !public && !authenticated {
+		if !wire.KnownCommand(req.Code) {
+			return nil, wire.ErrInvalidCommand.Detail("unknown command code %d", req.Code)
+		}
+		return nil, wire.ErrUnauthenticated
+	}
+	r, err := wire.DecodeRequest(req.Code, req.Payload)
+	if err != nil {
+		return nil, err
+	}
+	return c.dispatch(ctx, userID, r)
+}
+
+// Disconnected implements transport.Conn: the session leaves every group.
+func (c *session) Disconnected() {
+	c.srv.clients.remove(c.id)
+	c.srv.groupsMu.Lock()
+	c.srv.members.RemoveClient(c.id)
+	c.srv.groupsMu.Unlock()
+}

@@ -1,0 +1,141 @@
+package client
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/runnel-io/runnel/sdk/wire"
+)
+
+// DefaultPort is the Iggy TCP port used when a connection string has none.
+const DefaultPort = "8090"
+
+// ConnString is a parsed connection string:
+//
+//	runnel://user:password@host:port?tls=true
+//	runnel://token@host:port
+//
+// The schemes runnel, runnel+tcp, iggy and iggy+tcp are accepted. User
+// info without a password is a personal access token; percent-encode
+// characters such as '/' in it. Query parameters: tls (bool), tls_domain,
+// tls_ca_file, tls_insecure_skip_verify (bool), reconnection_retries (int),
+// reconnection_interval (Go duration). Unknown parameters are an error.
+type ConnString struct {
+	Addr     string
+	Username string
+	Password string
+	Token    string
+	Options  []Option
+}
+
+// ParseConnString parses s without connecting.
+func ParseConnString(s string) (ConnString, error) {
+	u, err := url.Parse(s)
+	if err != nil {
+		return ConnString{}, fmt.Errorf("client: connection string: %w", err)
+	}
+	switch u.Scheme {
+	case "runnel", "runnel+tcp", "iggy", "iggy+tcp":
+	default:
+		return ConnString{}, badConnString("scheme %q", u.Scheme)
+	}
+	if u.Host == "" {
+		return ConnString{}, badConnString("no host")
+	}
+	if u.Path != "" && u.Path != "/" {
+		return ConnString{}, badConnString("unexpected path %q", u.Path)
+	}
+	cs := ConnString{Addr: u.Host}
+	if u.Port() == "" {
+		cs.Addr = net.JoinHostPort(u.Hostname(), DefaultPort)
+	}
+	if u.User != nil {
+		if pw, ok := u.User.Password(); ok {
+			cs.Username, cs.Password = u.User.Username(), pw
+		} else {
+			cs.Token = u.User.Username()
+		}
+	}
+	opts, err := queryOptions(u.Query())
+	if err != nil {
+		return ConnString{}, err
+	}
+	cs.Options = opts
+	return cs, nil
+}
+
+func queryOptions(q url.Values) ([]Option, error) {
+	var opts []Option
+	retries, interval := reconnectAttemptsDefault, reconnectBackoffDefault
+	reconnectSet := false
+	for key, values := range q {
+		v := values[len(values)-1]
+		switch key {
+		case "tls", "tls_insecure_skip_verify":
+			on, err := strconv.ParseBool(v)
+			if err != nil {
+				return nil, badConnString("%s=%q", key, v)
+			}
+			if on && key == "tls" {
+				opts = append(opts, WithTLS(nil))
+			} else if on {
+				opts = append(opts, WithTLSInsecureSkipVerify())
+			}
+		case "tls_domain":
+			opts = append(opts, WithTLSServerName(v))
+		case "tls_ca_file":
+			opts = append(opts, WithTLSCAFile(v))
+		case "reconnection_retries":
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				return nil, badConnString("%s=%q", key, v)
+			}
+			retries, reconnectSet = n, true
+		case "reconnection_interval":
+			d, err := time.ParseDuration(v)
+			if err != nil || d < 0 {
+				return nil, badConnString("%s=%q", key, v)
+			}
+			interval, reconnectSet = d, true
+		default:
+			return nil, badConnString("unknown parameter %q", key)
+		}
+	}
+	if reconnectSet {
+		opts = append(opts, WithReconnect(retries, interval))
+	}
+	return opts, nil
+}
+
+func badConnString(format string, args ...any) error {
+	return fmt.Errorf("client: %w", wire.ErrInvalidConnectionString.Detail(format, args...))
+}
+
+// Open parses a connection string, dials, and logs in with its credentials
+// (user and password, or a personal access token) when it has any. opts
+// apply after the string's own options.
+func Open(ctx context.Context, connString string, opts ...Option) (*Client, error) {
+	cs, err := ParseConnString(connString)
+	if err != nil {
+		return nil, err
+	}
+	c, err := Dial(ctx, cs.Addr, append(cs.Options, opts...)...)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case cs.Token != "":
+		_, err = c.LoginWithPersonalAccessToken(ctx, cs.Token)
+	case cs.Username != "":
+		_, err = c.LoginUser(ctx, cs.Username, cs.Password)
+	}
+	if err != nil {
+		_ = c.Close()
+		return nil, err
+	}
+	return c, nil
+}
