@@ -47,6 +47,14 @@ type System struct {
 	Segment   Segment   `koanf:"segment"`
 	Topic     Topic     `koanf:"topic"`
 	Retention Retention `koanf:"retention"`
+	Dedup     Dedup     `koanf:"message_deduplication"`
+}
+
+// Dedup holds per-partition message deduplication by id.
+type Dedup struct {
+	Enabled    bool          `koanf:"enabled"`
+	MaxEntries int           `koanf:"max_entries"`
+	Expiry     time.Duration `koanf:"expiry"`
 }
 
 // FsyncPolicy says when an acknowledged append is durable.
@@ -277,6 +285,9 @@ func (c *Config) Validate() error {
 	}
 	if c.System.Retention.CheckInterval <= 0 {
 		bad("system.retention.check_interval", "must be positive, got %s", c.System.Retention.CheckInterval)
+	}
+	if c.System.Dedup.Enabled && (c.System.Dedup.MaxEntries <= 0 || c.System.Dedup.Expiry <= 0) {
+		bad("system.message_deduplication", "max_entries and expiry must be positive when enabled")
 	}
 	if c.Root.Username == "" || len(c.Root.Username) < 3 || len(c.Root.Username) > 50 {
 		bad("root.username", "must be 3..50 characters")

@@ -39,7 +39,7 @@ func TestMain(m *testing.M) {
 
 // server is one running runnel-server child process.
 type server struct {
-	t       *testing.T
+	t       testing.TB
 	dataDir string
 	env     []string
 	cmd     *exec.Cmd
@@ -57,7 +57,7 @@ const (
 var listeningRE = regexp.MustCompile(`listening transport=tcp address=(\S+)`)
 
 // startServer runs runnel-server on a fresh data directory and a free port.
-func startServer(t *testing.T, extraEnv ...string) *server {
+func startServer(t testing.TB, extraEnv ...string) *server {
 	t.Helper()
 	s := &server{t: t, dataDir: t.TempDir()}
 	s.env = append([]string{
@@ -170,7 +170,7 @@ func (b *lockedBuffer) String() string {
 }
 
 // eventually polls cond until it holds or the deadline passes.
-func eventually(t *testing.T, what string, cond func() bool) {
+func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

@@ -13,7 +13,7 @@ import (
 )
 
 // iggyClient connects the official Iggy Go SDK to s and logs in as root.
-func iggyClient(t *testing.T, s *server) iggcon.Client {
+func iggyClient(t testing.TB, s *server) iggcon.Client {
 	t.Helper()
 	cli, err := iggy.NewIggyClient(iggy.WithTcp(tcp.WithServerAddress(s.addr)))
 	if err != nil {
@@ -26,7 +26,7 @@ func iggyClient(t *testing.T, s *server) iggcon.Client {
 	return cli
 }
 
-func id[T uint32 | string](t *testing.T, v T) iggcon.Identifier {
+func id[T uint32 | string](t testing.TB, v T) iggcon.Identifier {
 	t.Helper()
 	i, err := iggcon.NewIdentifier(v)
 	if err != nil {
@@ -35,21 +35,21 @@ func id[T uint32 | string](t *testing.T, v T) iggcon.Identifier {
 	return i
 }
 
-func mustNoErr(t *testing.T, what string, err error) {
+func mustNoErr(t testing.TB, what string, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatalf("%s: %v", what, err)
 	}
 }
 
-func wantErr(t *testing.T, what string, err, target error) {
+func wantErr(t testing.TB, what string, err, target error) {
 	t.Helper()
 	if !errors.Is(err, target) {
 		t.Fatalf("%s: got error %v, want %v", what, err, target)
 	}
 }
 
-func messages(t *testing.T, prefix string, n int) []iggcon.IggyMessage {
+func messages(t testing.TB, prefix string, n int) []iggcon.IggyMessage {
 	t.Helper()
 	out := make([]iggcon.IggyMessage, n)
 	for i := range out {
@@ -310,4 +310,28 @@ func TestIggySDKConsumerGroups(t *testing.T) {
 	mustNoErr(t, "delete group", admin.DeleteConsumerGroup(sid, tid, gid))
 	_, err = admin.GetConsumerGroup(sid, tid, gid)
 	wantErr(t, "deleted group", err, ierror.ErrConsumerGroupIdNotFound)
+}
+
+func TestIggySDKDeduplicationDropsRetriedBatch(t *testing.T) {
+	s := startServer(t, "RUNNEL_SYSTEM_MESSAGE_DEDUPLICATION_ENABLED=true")
+	cli := iggyClient(t, s)
+	_, err := cli.CreateStream("s")
+	mustNoErr(t, "create stream", err)
+	sid, tid := id(t, uint32(0)), id(t, uint32(0))
+	_, err = cli.CreateTopic(sid, "t", 1, iggcon.CompressionAlgorithmNone, iggcon.Duration(0), 0, nil)
+	mustNoErr(t, "create topic", err)
+	batch := make([]iggcon.IggyMessage, 3)
+	for i := range batch {
+		m, err := iggcon.NewIggyMessage([]byte(fmt.Sprint("m", i)), iggcon.WithID([16]byte{byte(i + 1)}))
+		mustNoErr(t, "message", err)
+		batch[i] = m
+	}
+	mustNoErr(t, "send", cli.SendMessages(sid, tid, iggcon.PartitionId(0), batch))
+	mustNoErr(t, "retry", cli.SendMessages(sid, tid, iggcon.PartitionId(0), batch))
+	p0 := uint32(0)
+	polled, err := cli.PollMessages(sid, tid, iggcon.NewSingleConsumer(id(t, uint32(1))), iggcon.FirstPollingStrategy(), 10, false, &p0)
+	mustNoErr(t, "poll", err)
+	if polled.MessageCount != 3 {
+		t.Fatalf("stored %d messages after a retried batch of 3, want 3", polled.MessageCount)
+	}
 }

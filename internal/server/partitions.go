@@ -18,13 +18,14 @@ type partitions struct {
 	store storage.Store
 	cfg   partition.Config
 	fsync config.FsyncPolicy
+	dedup config.Dedup
 
 	mu   sync.RWMutex
 	logs map[storage.PartitionKey]*partitionLog
 }
 
-func newPartitions(store storage.Store, cfg partition.Config, fsync config.FsyncPolicy) *partitions {
-	return &partitions{store: store, cfg: cfg, fsync: fsync, logs: make(map[storage.PartitionKey]*partitionLog)}
+func newPartitions(store storage.Store, cfg partition.Config, fsync config.FsyncPolicy, dedup config.Dedup) *partitions {
+	return &partitions{store: store, cfg: cfg, fsync: fsync, dedup: dedup, logs: make(map[storage.PartitionKey]*partitionLog)}
 }
 
 // partitionLog serialises access to one partition.Log and runs group commit:
@@ -37,8 +38,9 @@ type partitionLog struct {
 
 	mu        sync.Mutex
 	log       *partition.Log
-	appendSeq uint64 // appends accepted; guarded by mu
-	dirty     bool   // appended since the last sync; guarded by mu
+	appendSeq uint64       // appends accepted; guarded by mu
+	dirty     bool         // appended since the last sync; guarded by mu
+	dedup     *dedupWindow // nil when deduplication is off; guarded by mu
 
 	syncMu    sync.Mutex
 	syncedSeq uint64 // appends known durable; guarded by syncMu
@@ -67,6 +69,9 @@ func (ps *partitions) open(ctx context.Context, key storage.PartitionKey, fresh 
 		return nil, fmt.Errorf("partition %s: %w", key, err)
 	}
 	pl := &partitionLog{key: key, fsync: ps.fsync, log: log}
+	if ps.dedup.Enabled {
+		pl.dedup = newDedupWindow(ps.dedup.MaxEntries, ps.dedup.Expiry)
+	}
 	ps.logs[key] = pl
 	return pl, nil
 }
@@ -150,6 +155,12 @@ func (pl *partitionLog) append(ctx context.Context, frames []byte, count uint32,
 	if pl.log == nil {
 		pl.mu.Unlock()
 		return partition.AppendResult{}, fmt.Errorf("partition %s: %w", pl.key, storage.ErrClosed)
+	}
+	if pl.dedup != nil {
+		if frames, count = pl.dedup.filter(frames, count, time.Now()); count == 0 {
+			pl.mu.Unlock()
+			return partition.AppendResult{}, nil // every message was a duplicate
+		}
 	}
 	res, err := pl.log.Append(ctx, frames, count, timestampMicros)
 	if err != nil {

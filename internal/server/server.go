@@ -180,7 +180,7 @@ func (s *Server) open(ctx context.Context) error {
 		return fmt.Errorf("server: storage %q: %w", s.cfg.Storage.Backend, err)
 	}
 	s.store = store
-	s.parts = newPartitions(store, partition.Config{SegmentBytesMax: uint64(s.cfg.System.Segment.Size)}, s.cfg.System.Partition.Fsync)
+	s.parts = newPartitions(store, partition.Config{SegmentBytesMax: uint64(s.cfg.System.Segment.Size)}, s.cfg.System.Partition.Fsync, s.cfg.System.Dedup)
 	if err := s.openPartitions(ctx); err != nil {
 		return err
 	}

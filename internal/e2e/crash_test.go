@@ -1,0 +1,140 @@
+package e2e
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	iggy "github.com/apache/iggy/foreign/go/client"
+	"github.com/apache/iggy/foreign/go/client/tcp"
+	iggcon "github.com/apache/iggy/foreign/go/contracts"
+)
+
+// TestKill9KeepsEveryAcknowledgedBatch sends batches while the server is
+// killed with SIGKILL again and again; afterwards every batch the server
+// acknowledged is readable exactly once, in acknowledgement order.
+func TestKill9KeepsEveryAcknowledgedBatch(t *testing.T) {
+	for _, fsync := range []string{"always", "never"} {
+		t.Run("fsync="+fsync, func(t *testing.T) {
+			testKill9(t, fsync)
+		})
+	}
+}
+
+const (
+	crashRounds          = 4
+	crashBatchesPerRound = 40
+	crashBatchSize       = 50
+)
+
+func testKill9(t *testing.T, fsync string) {
+	// Small segments so the kills also land around rotations.
+	s := startServer(t, "RUNNEL_SYSTEM_PARTITION_FSYNC="+fsync, "RUNNEL_SYSTEM_SEGMENT_SIZE=1MiB")
+	admin := iggyClient(t, s)
+	_, err := admin.CreateStream("crash")
+	mustNoErr(t, "create stream", err)
+	_, err = admin.CreateTopic(id(t, uint32(0)), "t", 1, iggcon.CompressionAlgorithmNone, iggcon.Duration(0), 0, nil)
+	mustNoErr(t, "create topic", err)
+	_ = admin.Close()
+
+	var acked []string // first payload of each acknowledged batch
+	payload := strings.Repeat("x", 512)
+	batchNo := 0
+	for round := range crashRounds {
+		cli := iggyClient(t, s)
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		stop := make(chan struct{})
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				mu.Lock()
+				batchNo++
+				b := batchNo
+				mu.Unlock()
+				msgs := make([]iggcon.IggyMessage, crashBatchSize)
+				for i := range msgs {
+					m, _ := iggcon.NewIggyMessage([]byte(fmt.Sprintf("b%06d-m%03d-%s", b, i, payload)))
+					msgs[i] = m
+				}
+				if err := cli.SendMessages(id(t, uint32(0)), id(t, uint32(0)), iggcon.PartitionId(0), msgs); err != nil {
+					return // the server died under this batch: its fate is unknown
+				}
+				mu.Lock()
+				acked = append(acked, fmt.Sprintf("b%06d", b))
+				mu.Unlock()
+			}
+		}()
+		target := (round + 1) * crashBatchesPerRound
+		eventually(t, "acknowledged batches", func() bool {
+			mu.Lock()
+			defer mu.Unlock()
+			return len(acked) >= target
+		})
+		s.kill9() // mid-stream: the sender is still going
+		close(stop)
+		wg.Wait()
+		_ = cli.Close()
+		s.restart()
+	}
+
+	verifyAcked(t, s, acked)
+}
+
+// verifyAcked reads the whole partition and checks that the acknowledged
+// batches appear whole, once each, in order, with dense offsets.
+func verifyAcked(t *testing.T, s *server, acked []string) {
+	t.Helper()
+	cli, err := iggy.NewIggyClient(iggy.WithTcp(tcp.WithServerAddress(s.addr)))
+	mustNoErr(t, "connect", err)
+	defer cli.Close()
+	_, err = cli.LoginUser(rootUser, rootPassword)
+	mustNoErr(t, "login", err)
+
+	p0 := uint32(0)
+	consumer := iggcon.NewSingleConsumer(id(t, uint32(99)))
+	batchCounts := map[string]int{}
+	var order []string
+	next := uint64(0)
+	for {
+		polled, err := cli.PollMessages(id(t, uint32(0)), id(t, uint32(0)), consumer, iggcon.OffsetPollingStrategy(next), 1000, false, &p0)
+		mustNoErr(t, "poll", err)
+		if len(polled.Messages) == 0 {
+			break
+		}
+		for _, m := range polled.Messages {
+			if m.Header.Offset != next {
+				t.Fatalf("offset %d where %d was expected", m.Header.Offset, next)
+			}
+			next++
+			batch := string(m.Payload[:7])
+			if batchCounts[batch] == 0 {
+				order = append(order, batch)
+			}
+			batchCounts[batch]++
+		}
+	}
+	for batch, n := range batchCounts {
+		if n != crashBatchSize {
+			t.Errorf("batch %s has %d messages, want %d (torn batch)", batch, n, crashBatchSize)
+		}
+	}
+	pos := 0
+	for _, want := range acked {
+		for pos < len(order) && order[pos] != want {
+			pos++ // unacknowledged batches that made it to disk are allowed
+		}
+		if pos == len(order) {
+			t.Fatalf("acknowledged batch %s is missing or out of order (%d acknowledged, %d on disk)", want, len(acked), len(order))
+		}
+		pos++
+	}
+	t.Logf("%d batches acknowledged, %d on disk after %d kills", len(acked), len(order), crashRounds)
+}
