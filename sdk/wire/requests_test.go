@@ -284,3 +284,16 @@ func TestConsumerKey(t *testing.T) {
 		t.Fatal("string consumer key is XXH32 of the name")
 	}
 }
+
+func TestKnownCommand(t *testing.T) {
+	for _, q := range exampleRequests() {
+		if !KnownCommand(q.Code()) {
+			t.Errorf("code %d unknown", q.Code())
+		}
+	}
+	for _, code := range []uint32{0, 2, 40, 103, 206, 999} {
+		if KnownCommand(code) {
+			t.Errorf("code %d known", code)
+		}
+	}
+}
