@@ -92,17 +92,49 @@ func ReadRequest(r io.Reader, buf []byte, sendBytesMax uint32) (RequestHeader, [
 	if limit := PayloadLimitBytes(h.Code, sendBytesMax); h.PayloadBytes > limit {
 		return h, buf, &FrameTooLargeError{Code: h.Code, PayloadBytes: h.PayloadBytes, LimitBytes: limit}
 	}
-	if cap(buf) < int(h.PayloadBytes) {
-		buf = make([]byte, h.PayloadBytes)
-	}
-	payload := buf[:h.PayloadBytes]
-	if _, err := io.ReadFull(r, payload); err != nil {
-		if err == io.EOF {
-			err = io.ErrUnexpectedEOF
-		}
-		return h, buf, err
+	payload, err := readPayload(r, buf[:0], int(h.PayloadBytes))
+	if err != nil {
+		return h, payload, err
 	}
 	return h, payload, nil
+}
+
+// readGrowBytesMax is how far ReadRequest grows its buffer ahead of the
+// bytes actually received: a peer that declares a 64 MiB frame and sends 8
+// bytes costs at most this much memory, not 64 MiB.
+const readGrowBytesMax = 1 << 20
+
+// readPayload reads exactly n bytes into buf (appending), growing it in
+// steps of at most readGrowBytesMax as data arrives.
+func readPayload(r io.Reader, buf []byte, n int) ([]byte, error) {
+	if cap(buf) >= n {
+		buf = buf[:n]
+		if _, err := io.ReadFull(r, buf); err != nil {
+			return buf, unexpectedEOF(err)
+		}
+		return buf, nil
+	}
+	for len(buf) < n {
+		step := min(n-len(buf), readGrowBytesMax)
+		if cap(buf)-len(buf) < step {
+			grown := make([]byte, len(buf), min(n, max(2*cap(buf), len(buf)+step)))
+			copy(grown, buf)
+			buf = grown
+		}
+		at := len(buf)
+		buf = buf[:at+step]
+		if _, err := io.ReadFull(r, buf[at:]); err != nil {
+			return buf[:at], unexpectedEOF(err)
+		}
+	}
+	return buf, nil
+}
+
+func unexpectedEOF(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
 }
 
 // AppendRequest appends a whole request frame (header and payload) for q.
