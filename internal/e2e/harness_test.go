@@ -182,3 +182,17 @@ func eventually(t testing.TB, what string, cond func() bool) {
 		}
 	}
 }
+
+// rssBytes reads the server process's resident set size from /proc.
+func (s *server) rssBytes() uint64 {
+	s.t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/statm", s.cmd.Process.Pid))
+	if err != nil {
+		s.t.Fatalf("read statm: %v", err)
+	}
+	var sizePages, rssPages uint64
+	if _, err := fmt.Sscan(string(b), &sizePages, &rssPages); err != nil {
+		s.t.Fatalf("parse statm %q: %v", b, err)
+	}
+	return rssPages * uint64(os.Getpagesize())
+}
