@@ -1,6 +1,3 @@
-// Command runnel-server is the composition root: it loads the configuration,
-// picks the plugins the configuration names, and runs the node until
-// SIGINT or SIGTERM.
 package main
 
 import (

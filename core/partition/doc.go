@@ -23,8 +23,12 @@
 //     lookup is one 16-byte read; timestamps never go down, so a time
 //     lookup is a binary search. Indexes are never held in memory.
 //
-// Appending writes the batch's frames to the log in one call and then the
-// batch's index entries in one more. A batch never spans segments: if it
+// Appending writes the batch's frames to the log in one call. Index
+// entries are buffered (up to 64 KiB of them) and written at Sync, at
+// rotation, at Close and when the buffer fills: the index is derived data,
+// recovery rebuilds whatever entries a crash loses, and small batches cost
+// one write instead of two. Sync writes the buffered entries, then syncs
+// the log and the index. A batch never spans segments: if it
 // would push the active (last) segment past SegmentBytesMax, the active
 // segment is synced (log and index) and sealed first, and a new one starts
 // at the next offset. Because a segment is durable before its successor
@@ -40,7 +44,10 @@
 // them, least recently used closed first. On that first use the index is
 // checked cheaply (16 bytes per message, and the last entry names the last
 // message); if not, the whole segment is verified and the index rebuilt,
-// and anything but exactly the expected messages is a CorruptionError.
+// and anything but exactly the expected messages is a CorruptionError. One
+// exception at Open: when the active segment is empty (just rotated), the
+// segment before it is opened to read its last stamp, so that stamps never
+// go down across a restart.
 //
 // The active segment never trusts its tail. The log is the truth and the
 // index is derived from it: after power loss either file may be shorter or

@@ -12,8 +12,13 @@ import (
 	"github.com/runnel-io/runnel/sdk/wire"
 )
 
-// readEntriesMax bounds the index entries one Read step loads (64 KiB).
-const readEntriesMax = 4096
+const (
+	// readEntriesMax bounds the index entries one Read step loads (64 KiB).
+	readEntriesMax = 4096
+	// indexPendingBytesMax: buffered index entries are written once this
+	// many bytes of them gather (4096 entries).
+	indexPendingBytesMax = 64 << 10
+)
 
 // Log is one partition's segmented log. It is not safe for concurrent use:
 // the owner serializes calls. After a failed write or sync every mutating
@@ -115,55 +120,87 @@ func (l *Log) fail(err error) error {
 // Append stamps and writes count complete frames that lie back to back in
 // frames: offsets continue from NextOffset, every message gets the stamp
 // max(timestampMicros, last stamp), and checksums are rewritten in place.
-// The frames go to the active segment's log in one write, then their index
-// entries in another; a batch that would push the segment past
-// SegmentBytesMax starts a new segment first. When Append returns the bytes
-// have reached the store; Sync makes them durable.
+// The frames go to the active segment's log in one write; their index
+// entries are buffered and written once indexPendingBytesMax of them
+// gather, at Sync, at rotation and at Close (a crash loses only entries
+// that recovery rebuilds from the log). A batch that would push the segment
+// past SegmentBytesMax starts a new segment first. When Append returns the
+// frames have reached the store; Sync makes them durable. A malformed batch
+// is refused before anything is written, but its frames may have been
+// stamped.
 func (l *Log) Append(ctx context.Context, frames []byte, count uint32, timestampMicros uint64) (AppendResult, error) {
-	if err := l.writable(); err != nil {
+	res, err := l.append(ctx, frames, count, timestampMicros)
+	if err != nil {
 		return AppendResult{}, fmt.Errorf("partition: append %s: %w", l.key, err)
 	}
-	if err := checkBatch(frames, count); err != nil {
-		return AppendResult{}, fmt.Errorf("partition: append %s: %w", l.key, err)
+	return res, nil
+}
+
+func (l *Log) append(ctx context.Context, frames []byte, count uint32, timestampMicros uint64) (AppendResult, error) {
+	if err := l.writable(); err != nil {
+		return AppendResult{}, err
+	}
+	if count == 0 || uint64(len(frames)) > segmentBytesLimit {
+		return AppendResult{}, fmt.Errorf("batch of %d messages in %d bytes: need 1 or more in at most %d", count, len(frames), uint64(segmentBytesLimit))
 	}
 	if err := ctx.Err(); err != nil {
-		return AppendResult{}, fmt.Errorf("partition: append %s: %w", l.key, err)
+		return AppendResult{}, err
 	}
 	seg := l.active()
-	if seg.sizeBytes > 0 && (seg.sizeBytes+uint64(len(frames)) > l.cfg.SegmentBytesMax ||
-		uint64(seg.count)+uint64(count) > math.MaxUint32) {
+	rotate := seg.sizeBytes > 0 && (seg.sizeBytes+uint64(len(frames)) > l.cfg.SegmentBytesMax ||
+		uint64(seg.count)+uint64(count) > math.MaxUint32)
+	timestamp := max(timestampMicros, l.lastTimestamp)
+	// The entries go straight into the pending buffer of the segment that
+	// will hold the batch: the active one, or a fresh buffer for the next.
+	var fresh []byte
+	entries, rel, position := &seg.pending, seg.count, seg.sizeBytes
+	if rotate {
+		entries, rel, position = &fresh, 0, 0
+	}
+	mark := len(*entries)
+	*entries = slices.Grow(*entries, int(count)*entrySize)[:mark+int(count)*entrySize]
+	if err := stampBatch(frames, count, l.next, timestamp, rel, position, (*entries)[mark:]); err != nil {
+		*entries = (*entries)[:mark]
+		return AppendResult{}, err
+	}
+	if rotate {
 		if err := l.rotate(ctx); err != nil {
-			return AppendResult{}, fmt.Errorf("partition: append %s: rotate: %w", l.key, err)
+			return AppendResult{}, fmt.Errorf("rotate: %w", err)
 		}
 		seg = l.active()
+		seg.pending = fresh
 	}
-	timestamp := max(timestampMicros, l.lastTimestamp)
-	index := make([]byte, int(count)*entrySize)
-	var p uint64
-	for i := range count {
-		size := wire.DecodeMessageHeader(frames[p:]).Size()
-		wire.StampMessage(frames[p:p+size], l.next+uint64(i), timestamp)
-		putEntry(index[int(i)*entrySize:], entry{rel: seg.count + i, position: uint32(seg.sizeBytes + p), timestamp: timestamp})
-		p += size
-	}
-	if err := l.write(ctx, seg, frames, index); err != nil {
-		return AppendResult{}, fmt.Errorf("partition: append %s: %w", l.key, l.fail(err))
+	if err := l.writeLog(ctx, seg, frames); err != nil {
+		seg.pending = seg.pending[:mark]
+		return AppendResult{}, l.fail(err)
 	}
 	res := AppendResult{FirstOffset: l.next, LastOffset: l.next + uint64(count) - 1, TimestampMicros: timestamp}
+	l.advance(seg, count, uint64(len(frames)), timestamp)
+	if len(seg.pending) >= indexPendingBytesMax {
+		// The frames are in the log, so the append stands; the index file
+		// is now in doubt, so the next call fails (and reopening rebuilds).
+		if err := seg.flushIndex(ctx); err != nil {
+			l.fail(err)
+		}
+	}
+	return res, nil
+}
+
+// advance accounts for count messages of sizeBytes appended to seg.
+func (l *Log) advance(seg *segment, count uint32, sizeBytes, timestamp uint64) {
 	if seg.count == 0 {
 		seg.firstTimestamp = timestamp
 	}
 	seg.count += count
-	seg.sizeBytes += uint64(len(frames))
+	seg.sizeBytes += sizeBytes
 	seg.lastTimestamp, seg.timestampsKnown = timestamp, true
 	seg.dirty = true
-	l.sizeBytes += uint64(len(frames))
+	l.sizeBytes += sizeBytes
 	l.next += uint64(count)
 	l.lastTimestamp = timestamp
-	return res, nil
 }
 
-func (l *Log) write(ctx context.Context, seg *segment, frames, index []byte) error {
+func (l *Log) writeLog(ctx context.Context, seg *segment, frames []byte) error {
 	pos, err := seg.log.Append(ctx, [][]byte{frames})
 	if err != nil {
 		return err
@@ -171,34 +208,31 @@ func (l *Log) write(ctx context.Context, seg *segment, frames, index []byte) err
 	if uint64(pos) != seg.sizeBytes {
 		return fmt.Errorf("log %s appended at byte %d, expected %d", l.store.Path(seg.id, storage.FileLog), pos, seg.sizeBytes)
 	}
-	if _, err := seg.index.Append(ctx, [][]byte{index}); err != nil {
-		return err
-	}
 	return nil
 }
 
-// checkBatch checks that frames is exactly count frames within the limits
-// recovery accepts, and that every frame's position fits an index entry.
-func checkBatch(frames []byte, count uint32) error {
-	if count == 0 {
-		return errors.New("empty batch")
-	}
-	if uint64(len(frames)) > segmentBytesLimit {
-		return fmt.Errorf("batch of %d bytes exceeds %d", len(frames), uint64(segmentBytesLimit))
-	}
+// stampBatch checks, stamps and indexes the count frames of a batch in one
+// pass: frames must be exactly count frames within the limits recovery
+// accepts. Message i gets offset next+i and the index entry (rel+i, its
+// position counted from position) in entries.
+func stampBatch(frames []byte, count uint32, next, timestamp uint64, rel uint32, position uint64, entries []byte) error {
 	var p uint64
 	for i := range count {
-		if uint64(len(frames))-p < wire.MessageHeaderSize {
-			return fmt.Errorf("frame %d: %d bytes left, less than a header", i, uint64(len(frames))-p)
+		left := uint64(len(frames)) - p
+		if left < wire.MessageHeaderSize {
+			return fmt.Errorf("frame %d: %d bytes left, less than a header: %w", i, left, wire.ErrShortMessage)
 		}
 		h := wire.DecodeMessageHeader(frames[p:])
 		if h.PayloadLength > wire.MessagePayloadBytesMax || h.UserHeadersLength > wire.MessageUserHeadersBytesMax {
 			return fmt.Errorf("frame %d: payload %d or headers %d bytes over the limit", i, h.PayloadLength, h.UserHeadersLength)
 		}
-		if h.Size() > uint64(len(frames))-p {
-			return fmt.Errorf("frame %d: declares %d bytes, %d left: %w", i, h.Size(), uint64(len(frames))-p, wire.ErrShortMessage)
+		size := h.Size()
+		if size > left {
+			return fmt.Errorf("frame %d: declares %d bytes, %d left: %w", i, size, left, wire.ErrShortMessage)
 		}
-		p += h.Size()
+		wire.StampMessage(frames[p:p+size], next+uint64(i), timestamp)
+		putEntry(entries[int(i)*entrySize:], entry{rel: rel + i, position: uint32(position + p), timestamp: timestamp})
+		p += size
 	}
 	if p != uint64(len(frames)) {
 		return fmt.Errorf("%d bytes after the %d frames", uint64(len(frames))-p, count)
@@ -210,6 +244,9 @@ func checkBatch(frames []byte, count uint32) error {
 // segment can ever have a torn tail, and starts an empty one at NextOffset.
 func (l *Log) rotate(ctx context.Context) error {
 	old := l.active()
+	if err := old.flushIndex(ctx); err != nil {
+		return l.fail(err)
+	}
 	if err := l.syncSegment(ctx, old); err != nil {
 		return l.fail(err)
 	}
@@ -244,6 +281,9 @@ func (l *Log) syncSegment(ctx context.Context, seg *segment) error {
 	if !seg.dirty {
 		return nil
 	}
+	if err := seg.flushIndex(ctx); err != nil {
+		return err
+	}
 	if err := seg.log.Sync(ctx); err != nil {
 		return err
 	}
@@ -251,6 +291,7 @@ func (l *Log) syncSegment(ctx context.Context, seg *segment) error {
 		return err
 	}
 	seg.dirty = false
+	seg.pending = nil // an idle partition keeps no buffer
 	return nil
 }
 
@@ -427,7 +468,13 @@ func (l *Log) Close() error {
 		return nil
 	}
 	l.closed = true
-	if err := l.closeSegments(); err != nil {
+	var errs []error
+	if l.failed == nil && len(l.segs) > 0 && l.active().isOpen() {
+		// Saves recovery the rebuild; not a sync.
+		errs = append(errs, l.active().flushIndex(context.Background()))
+	}
+	errs = append(errs, l.closeSegments())
+	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("partition: close %s: %w", l.key, err)
 	}
 	return nil

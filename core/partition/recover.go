@@ -128,6 +128,7 @@ func (l *Log) recoverActive(ctx context.Context, id storage.SegmentID) (*segment
 func (l *Log) recoverSegment(ctx context.Context, seg *segment) error {
 	sc := newScan(l, seg)
 	entries := uint32(min(uint64(seg.index.Size())/entrySize, segmentBytesLimit))
+	seg.indexed = entries
 	startRel, startPos, err := l.verifyStart(ctx, seg, sc, entries)
 	if err != nil {
 		return err
@@ -233,7 +234,7 @@ func (l *Log) repair(ctx context.Context, seg *segment, sc *scan, res verified) 
 			return err
 		}
 	}
-	seg.count, seg.sizeBytes = res.count, res.end
+	seg.count, seg.sizeBytes, seg.indexed = res.count, res.end, res.count
 	if seg.count > 0 {
 		return l.loadTimestamps(ctx, seg)
 	}

@@ -18,8 +18,6 @@ const (
 	// rebuildEntriesMax bounds the index entries written per append when
 	// an index is rebuilt (64 KiB).
 	rebuildEntriesMax = 4096
-	// frameBytesMax is the largest frame the log accepts or recognizes.
-	frameBytesMax = wire.MessageHeaderSize + wire.MessagePayloadBytesMax + wire.MessageUserHeadersBytesMax
 	// ctxCheckFrames: a scan polls its context once per this many frames.
 	ctxCheckFrames = 1024
 )

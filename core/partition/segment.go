@@ -48,7 +48,13 @@ type segment struct {
 
 	log, index storage.File // nil while closed
 	dirty      bool         // appended since the last Sync (active only)
-	lastUsed   uint64       // Log.tick at last use, for closing the least recently used
+
+	// The index file holds entries [0, indexed); pending holds the rest, not
+	// written yet (active segment only). Recovery rebuilds entries a crash
+	// loses from the log, so they need not reach the file with the frames.
+	indexed  uint32
+	pending  []byte
+	lastUsed uint64 // Log.tick at last use, for closing the least recently used
 
 	// firstTimestamp and lastTimestamp are the stamps of the first and last
 	// message, valid when timestampsKnown (the segment was opened and has
@@ -75,17 +81,47 @@ func (s *segment) close() error {
 // readEntry reads entry i of the segment's index.
 func (s *segment) readEntry(ctx context.Context, i uint32) (entry, error) {
 	var b [entrySize]byte
-	if _, err := s.index.ReadAt(ctx, b[:], int64(i)*entrySize); err != nil {
+	if err := s.readEntries(ctx, b[:], i); err != nil {
 		return entry{}, err
 	}
 	return getEntry(b[:]), nil
 }
 
-// readEntries reads entries [from, from+len(b)/entrySize) into b.
+// readEntries reads entries [from, from+len(b)/entrySize) into b: from the
+// index file, then from the entries not yet written to it.
 func (s *segment) readEntries(ctx context.Context, b []byte, from uint32) error {
-	n, err := s.index.ReadAt(ctx, b, int64(from)*entrySize)
-	if err != nil && !(errors.Is(err, io.EOF) && n == len(b)) {
+	if from < s.indexed {
+		k := min(uint32(len(b)/entrySize), s.indexed-from)
+		n, err := s.index.ReadAt(ctx, b[:k*entrySize], int64(from)*entrySize)
+		if err != nil && !(errors.Is(err, io.EOF) && n == int(k)*entrySize) {
+			return err
+		}
+		b, from = b[k*entrySize:], from+k
+	}
+	if len(b) == 0 {
+		return nil
+	}
+	at := int(from-s.indexed) * entrySize
+	if at+len(b) > len(s.pending) {
+		return fmt.Errorf("index entry %d past the %d entries of segment %s", from+uint32(len(b)/entrySize)-1, uint32(len(s.pending)/entrySize)+s.indexed, s.id)
+	}
+	copy(b, s.pending[at:])
+	return nil
+}
+
+// flushIndex writes the pending index entries to the index file. A buffer
+// grown by an unusually large batch is dropped rather than kept.
+func (s *segment) flushIndex(ctx context.Context) error {
+	if len(s.pending) == 0 {
+		return nil
+	}
+	if _, err := s.index.Append(ctx, [][]byte{s.pending}); err != nil {
 		return err
+	}
+	s.indexed += uint32(len(s.pending) / entrySize)
+	s.pending = s.pending[:0]
+	if cap(s.pending) > 2*indexPendingBytesMax {
+		s.pending = nil
 	}
 	return nil
 }
@@ -178,6 +214,7 @@ func (l *Log) openSealed(ctx context.Context, seg *segment) error {
 		_ = seg.close()
 		return err
 	}
+	seg.indexed = seg.count
 	ok, err := l.sealedIndexLooksRight(ctx, seg)
 	if err == nil && !ok {
 		err = l.rebuildSealed(ctx, seg)

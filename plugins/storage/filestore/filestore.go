@@ -19,8 +19,9 @@ import (
 	"github.com/runnel-io/runnel/plugins/storage"
 )
 
-// Info names this backend in the registry.
-var Info = component.Info{Kind: component.KindStorage, Name: "file"}
+// Name is the backend's name in the registry and in config
+// (storage.backend = "file").
+const Name = "file"
 
 const (
 	dirMode  fs.FileMode = 0o750

@@ -27,7 +27,7 @@ func crashed(t *testing.T, newStore NewStore, cfg partition.Config) *logHarness 
 	}
 	h.sync()
 	h.append(3, 300, 99)
-	h.crash()
+	h.shutdown()
 	if len(h.segments()) < 3 {
 		t.Fatalf("setup made %d segments", len(h.segments()))
 	}
@@ -60,6 +60,23 @@ func runCrash(t *testing.T, newStore NewStore) {
 			t.Fatalf("clean log: %+v", r)
 		}
 	})
+	t.Run("killed-with-buffered-index", func(t *testing.T) {
+		// Index entries still buffered in the process die with it; the log
+		// has the frames, so recovery rebuilds the entries.
+		h := newLogHarness(t, newStore, crashConfig)
+		for i := range 5 {
+			h.append(2, 100, uint64(i))
+		}
+		h.sync()
+		for i := range 4 {
+			h.append(3, 100, uint64(10+i))
+		}
+		h.check() // reads see buffered entries
+		h.crash()
+		if r := h.recovered(22); r.IndexEntriesRebuilt != 12 || r.LogBytesTruncated != 0 {
+			t.Fatalf("recovery %+v", r)
+		}
+	})
 	t.Run("torn-partial-header", func(t *testing.T) {
 		h := crashed(t, newStore, crashConfig)
 		next := uint64(len(h.want))
@@ -86,6 +103,17 @@ func runCrash(t *testing.T, newStore NewStore) {
 		size := uint64(len(h.want[last]))
 		flipByte(t, h.path(id, storage.FileLog), h.position(id, last)+wire.MessageHeaderSize+3)
 		if r := h.recovered(last); r.LogBytesTruncated != size || r.IndexEntriesDropped != 1 {
+			t.Fatalf("recovery %+v", r)
+		}
+	})
+	t.Run("stale-frame-at-tail", func(t *testing.T) {
+		// A whole, checksummed frame with the wrong offset (old bytes of a
+		// reused file) is not a message of this log.
+		h := crashed(t, newStore, crashConfig)
+		next := uint64(len(h.want))
+		stale := h.want[next-5]
+		appendFile(t, h.path(h.activeID(), storage.FileLog), stale)
+		if r := h.recovered(next); r.LogBytesTruncated != uint64(len(stale)) {
 			t.Fatalf("recovery %+v", r)
 		}
 	})
@@ -272,7 +300,7 @@ func runRotationCrash(t *testing.T, newStore NewStore) {
 		}
 		h.append(2, 300, 50)
 		next := uint64(len(h.want))
-		h.crash()
+		h.shutdown()
 		id := h.activeID()
 		truncateFile(t, h.path(id, storage.FileLog), h.position(id, next-1)+5)
 		truncateFile(t, h.path(id, storage.FileIndex), 0)
@@ -290,7 +318,7 @@ func runWindow(t *testing.T, newStore NewStore) {
 			h.append(5, 300, 1)
 		}
 		h.sync()
-		h.crash()
+		h.shutdown()
 		return h
 	}
 	t.Run("window-old-damage-caught-on-read", func(t *testing.T) {
@@ -325,6 +353,27 @@ func runWindow(t *testing.T, newStore NewStore) {
 		pos := h.position(id, 195)
 		flipByte(t, path, pos+wire.MessageHeaderSize+1)
 		h.expectCorruption(path, pos, 195)
+	})
+	t.Run("window-shifted-index-full-scan", func(t *testing.T) {
+		// Entries that name the right message at the wrong position: the
+		// entry the window starts from is wrong, so nothing is trusted.
+		h := setup(t)
+		id := h.activeID()
+		path := h.path(id, storage.FileIndex)
+		want := readFile(t, path)
+		b := bytes.Clone(want)
+		for i := 100; i < len(b)/wire.IndexEntrySize; i++ {
+			pos := b[i*wire.IndexEntrySize+4:]
+			binary.LittleEndian.PutUint32(pos, binary.LittleEndian.Uint32(pos)+1)
+		}
+		writeFile(t, path, b)
+		r := h.recovered(200)
+		if !r.FullScan || r.IndexEntriesRebuilt != 100 {
+			t.Fatalf("recovery %+v", r)
+		}
+		if got := readFile(t, path); !bytes.Equal(got[:len(want)], want) {
+			t.Fatal("rebuilt index differs from the original")
+		}
 	})
 	t.Run("window-bad-index-full-scan", func(t *testing.T) {
 		h := setup(t)

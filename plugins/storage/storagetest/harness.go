@@ -38,6 +38,7 @@ type logHarness struct {
 	rng      *rand.Rand
 	want     map[uint64][]byte // offset -> frame as stamped
 	ids      uint64
+	dead     []storage.Store // stores of killed incarnations, closed at the end
 }
 
 func newLogHarness(t *testing.T, newStore NewStore, cfg partition.Config) *logHarness {
@@ -53,7 +54,9 @@ func newLogHarness(t *testing.T, newStore NewStore, cfg partition.Config) *logHa
 		if h.log != nil {
 			_ = h.log.Close()
 		}
-		_ = h.store.Close(context.Background())
+		for _, s := range append(h.dead, h.store) {
+			_ = s.Close(context.Background())
+		}
 	})
 	return h
 }
@@ -126,14 +129,26 @@ func (h *logHarness) sync() {
 	}
 }
 
-// crash drops the log and the store without a sync: what a killed process
-// leaves (the bytes reached the OS). Files can then be damaged with os.
+// crash is a kill: the log and its store are abandoned as they are, with
+// no Close (so no index entries still buffered reach the files) and no
+// Sync, and a new store is started on the same directory. The bytes
+// already appended reached the OS, as after a real kill; files can then be
+// damaged with os to play power loss.
 func (h *logHarness) crash() {
 	h.t.Helper()
-	_ = h.log.Close()
 	h.log = nil
-	_ = h.store.Close(context.Background())
+	h.dead = append(h.dead, h.store)
 	h.store = h.startStore()
+}
+
+// shutdown closes the log cleanly (no sync) and crashes: every appended
+// byte and index entry reached the OS.
+func (h *logHarness) shutdown() {
+	h.t.Helper()
+	if err := h.log.Close(); err != nil {
+		h.t.Fatalf("close log: %v", err)
+	}
+	h.crash()
 }
 
 // reopen crashes and opens the log again, failing the test on error.
@@ -246,7 +261,8 @@ func (h *logHarness) expectCorruption(path string, position int64, offset uint64
 func (h *logHarness) reopenClean() {
 	h.t.Helper()
 	before := h.log.Stats()
-	h.reopen()
+	h.shutdown()
+	h.log = h.mustOpen()
 	if r := h.log.Recovery(); r.Changed() {
 		h.t.Fatalf("second open changed files again: %+v", r)
 	}
