@@ -7,6 +7,9 @@ FUZZTIME  ?= 5s
 # Fuzz targets as package:Target; `make test` runs each briefly, `make fuzz` longer.
 FUZZ_TARGETS := \
 	./core/partition:FuzzRecovery \
+	./core/metadata:FuzzDecodeOp \
+	./core/metadata:FuzzLoadSnapshot \
+	./sdk/wire:FuzzDecodeResponses \
 	./sdk/wire:FuzzDecodeRequest \
 	./sdk/wire:FuzzDecodeSendMessages \
 	./plugins/transport/tcptransport:FuzzConnection
@@ -24,7 +27,7 @@ run: build
 test: build test-unit test-fuzz
 
 test-unit:
-	$(GO) vet ./... 
+	$(GO) vet ./...
 	cd sdk && $(GO) vet ./...
 	$(GO) test -count=1 -timeout 15m ./...
 	cd sdk && $(GO) test -count=1 -timeout 10m ./...
@@ -33,12 +36,10 @@ test-unit:
 # fails CI; `make fuzz FUZZTIME=10m` searches for real.
 test-fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
-		pkg=$${t%%:*}; name=$${t##*:}; \
-		case $$pkg in ./sdk/*) dir=sdk; pkg=./$${pkg#./sdk/};; *) dir=.;; esac; \
-		if [ -d "$$dir/$${pkg#./}" ] || [ -d "$$pkg" ]; then \
-			echo "fuzz $$t for $(FUZZTIME)"; \
-			(cd $$dir && $(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) $$pkg); \
-		fi; \
+		pkg=$${t%%:*}; name=$${t##*:}; dir=.; \
+		case $$pkg in ./sdk/*) dir=sdk; pkg=./$${pkg#./sdk/};; esac; \
+		echo "fuzz $$t for $(FUZZTIME)"; \
+		(cd $$dir && $(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) $$pkg); \
 	done
 
 fuzz:

@@ -268,19 +268,67 @@ func (l *Log) rotate(ctx context.Context) error {
 // Sync makes every appended message durable: the active segment's log,
 // then its index (sealed segments were synced when sealed).
 func (l *Log) Sync(ctx context.Context) error {
-	if err := l.writable(); err != nil {
-		return fmt.Errorf("partition: sync %s: %w", l.key, err)
+	point, err := l.PrepareSync(ctx)
+	if err != nil {
+		return err
 	}
-	if err := l.syncSegment(ctx, l.active()); err != nil {
-		return fmt.Errorf("partition: sync %s: %w", l.key, l.fail(err))
+	if err := point.Sync(ctx); err != nil {
+		return l.SyncFailed(err)
 	}
 	return nil
 }
 
-func (l *Log) syncSegment(ctx context.Context, seg *segment) error {
-	if !seg.dirty {
-		return nil
+// SyncPoint holds the files whose appended bytes a sync must make durable.
+// It lets the caller fsync without holding the lock that serialises the
+// Log, so appends continue during the fsync and the next fsync covers all
+// of them (group commit).
+type SyncPoint struct {
+	files []storage.File
+}
+
+// PrepareSync writes buffered index entries and returns the files to sync.
+// Everything appended before PrepareSync is durable once the returned
+// point's Sync succeeds. Call it under the same serialisation as Append.
+func (l *Log) PrepareSync(ctx context.Context) (SyncPoint, error) {
+	if err := l.writable(); err != nil {
+		return SyncPoint{}, fmt.Errorf("partition: sync %s: %w", l.key, err)
 	}
+	seg := l.active()
+	if !seg.dirty {
+		return SyncPoint{}, nil
+	}
+	if err := seg.flushIndex(ctx); err != nil {
+		return SyncPoint{}, fmt.Errorf("partition: sync %s: %w", l.key, l.fail(err))
+	}
+	seg.dirty = false
+	seg.pending = nil // an idle partition keeps no buffer
+	return SyncPoint{files: []storage.File{seg.log, seg.index}}, nil
+}
+
+// Sync makes the point durable. It may run concurrently with Append and
+// ReadAt on the same Log (storage.File allows Sync beside them). A file
+// closed meanwhile was sealed (and synced) by rotation or removed, so
+// storage.ErrClosed is not a failure here.
+func (p SyncPoint) Sync(ctx context.Context) error {
+	for _, f := range p.files {
+		if err := f.Sync(ctx); err != nil && !errors.Is(err, storage.ErrClosed) {
+			return err
+		}
+	}
+	return nil
+}
+
+// SyncFailed records that a SyncPoint's Sync failed: the log stops taking
+// writes until it is reopened, because what reached the disk is unknown.
+// Call it under the same serialisation as Append.
+func (l *Log) SyncFailed(err error) error {
+	return fmt.Errorf("partition: sync %s: %w", l.key, l.fail(err))
+}
+
+func (l *Log) syncSegment(ctx context.Context, seg *segment) error {
+	// Unconditional: a SyncPoint taken before this rotation may still be in
+	// flight with the segment marked clean, and its file may be closed (LRU)
+	// before that fsync runs. Sealing must not depend on it.
 	if err := seg.flushIndex(ctx); err != nil {
 		return err
 	}

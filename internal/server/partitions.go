@@ -187,15 +187,27 @@ func (pl *partitionLog) syncUpTo(ctx context.Context, seq uint64) error {
 		return nil
 	}
 	pl.mu.Lock()
-	defer pl.mu.Unlock()
 	if pl.log == nil {
+		pl.mu.Unlock()
 		return fmt.Errorf("partition %s: %w", pl.key, storage.ErrClosed)
 	}
 	covered := pl.appendSeq
-	if err := pl.log.Sync(ctx); err != nil {
-		return fmt.Errorf("partition %s: sync: %w", pl.key, err)
-	}
+	point, err := pl.log.PrepareSync(ctx)
 	pl.dirty = false
+	pl.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("partition %s: %w", pl.key, err)
+	}
+	// The fsync runs without mu: appends go on meanwhile and queue on
+	// syncMu, and the next fsync covers all of them at once.
+	if err := point.Sync(ctx); err != nil {
+		pl.mu.Lock()
+		if pl.log != nil {
+			err = pl.log.SyncFailed(err)
+		}
+		pl.mu.Unlock()
+		return fmt.Errorf("partition %s: %w", pl.key, err)
+	}
 	pl.syncedSeq = covered
 	return nil
 }

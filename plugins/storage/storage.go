@@ -82,8 +82,9 @@ type Store interface {
 }
 
 // File is one append-only file. Calls on a File are made by one goroutine at
-// a time, except ReadAt, which may run concurrently with everything but
-// Truncate and Close.
+// a time, except ReadAt and Sync, which may run concurrently with Append and
+// with each other (group commit fsyncs while later batches are appended),
+// but not with Truncate.
 type File interface {
 	// Size is the logical size: every byte Append has accepted.
 	Size() int64
@@ -95,7 +96,8 @@ type File interface {
 	// ReadAt reads len(p) bytes at position. Reading past Size returns the
 	// bytes available and io.EOF.
 	ReadAt(ctx context.Context, p []byte, position int64) (int, error)
-	// Sync makes every appended byte durable.
+	// Sync makes durable every byte whose Append returned before Sync was
+	// called. After Close it returns ErrClosed.
 	Sync(ctx context.Context) error
 	// Truncate cuts the file to size bytes (size <= Size()) and makes the new
 	// size durable. Used by recovery to drop a torn tail.

@@ -270,6 +270,34 @@ func runFile(t *testing.T, newStore NewStore) {
 		}
 		wg.Wait()
 	})
+	t.Run("concurrent-sync", func(t *testing.T) {
+		// Group commit fsyncs while later batches are appended.
+		s := StartStore(t, newStore, t.TempDir())
+		f := openFile(t, s, testSeg, storage.FileLog)
+		chunk := bytes.Repeat([]byte{9}, 4096)
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 20 {
+				if err := f.Sync(ctx); err != nil {
+					t.Errorf("concurrent sync: %v", err)
+					return
+				}
+			}
+		}()
+		for range 200 {
+			mustAppend(t, f, chunk)
+		}
+		wg.Wait()
+		if err := f.Sync(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := readAll(t, f); len(got) != 200*len(chunk) {
+			t.Fatalf("read %d bytes after concurrent syncs, want %d", len(got), 200*len(chunk))
+		}
+	})
+
 	t.Run("context", func(t *testing.T) {
 		s := StartStore(t, newStore, t.TempDir())
 		f := openFile(t, s, testSeg, storage.FileLog)
