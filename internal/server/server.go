@@ -73,6 +73,10 @@ type Server struct {
 	balancedMu sync.Mutex
 	balanced   map[topicKey]*atomic.Uint32
 
+	// largeResponses recycles response buffers grown past
+	// scratchBytesKeepMax (large polls) between connections.
+	largeResponses sync.Pool
+
 	startedAt    time.Time
 	readBytes    atomic.Uint64
 	writtenBytes atomic.Uint64

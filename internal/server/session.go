@@ -10,8 +10,9 @@ import (
 )
 
 // scratchBytesKeepMax is the largest response buffer a connection keeps
-// between requests; a bigger one (a large poll) is dropped, so idle
-// connections stay small.
+// between requests; a bigger one (a large poll) goes back to the server's
+// pool once written, so idle connections stay small and busy ones do not
+// allocate per poll.
 const scratchBytesKeepMax = 1 << 20
 
 // clients is the registry of connected sessions, keyed by client id.
@@ -112,8 +113,10 @@ func (c *session) setUser(id uint32) {
 
 // Handle implements transport.Conn.
 func (c *session) Handle(ctx context.Context, req transport.Request) transport.Response {
-	if cap(c.scratch) > scratchBytesKeepMax {
-		c.scratch = nil
+	if c.scratch == nil {
+		if b, ok := c.srv.largeResponses.Get().(*[]byte); ok {
+			c.scratch = *b
+		}
 	}
 	payload, err := c.handle(ctx, req)
 	if err != nil {
@@ -123,10 +126,20 @@ func (c *session) Handle(ctx context.Context, req transport.Request) transport.R
 		}
 		return transport.Response{Status: status}
 	}
+	var done func()
+	if cap(c.scratch) > scratchBytesKeepMax {
+		// Lend the big buffer to the response and recycle it once written.
+		large := c.scratch[:0]
+		c.scratch = nil
+		done = func() { c.srv.largeResponses.Put(&large) }
+	}
 	if len(payload) == 0 {
+		if done != nil {
+			done()
+		}
 		return transport.Response{}
 	}
-	return transport.Response{Payload: [][]byte{payload}}
+	return transport.Response{Payload: [][]byte{payload}, Done: done}
 }
 
 func isWireError(err error) bool {

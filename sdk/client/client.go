@@ -215,8 +215,10 @@ func (c *Client) roundTrip(ctx context.Context, q wire.Request) ([]byte, error) 
 	return nil, ioError(ctx, hasDeadline, err)
 }
 
-// writeBufferKeepBytes is the largest write buffer kept between calls.
-const writeBufferKeepBytes = 1 << 20
+// writeBufferKeepBytes is the largest write buffer kept between calls: big
+// enough for the usual producer batch (1,000 × 1 KiB and more), so steady
+// sending does not allocate, small enough not to pin a rare huge batch.
+const writeBufferKeepBytes = 8 << 20
 
 // closesConnection: statuses after which the server closes the connection.
 func closesConnection(e *wire.Error) bool {

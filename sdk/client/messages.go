@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/runnel-io/runnel/sdk/wire"
@@ -45,7 +46,12 @@ type sendBatch struct {
 func (sendBatch) Code() uint32 { return wire.CodeSendMessages }
 
 func (s sendBatch) AppendTo(b []byte) []byte {
-	return wire.AppendSendMessages(b, s.stream, s.topic, s.partitioning, s.msgs)
+	// Grow once to the exact size instead of doubling through the batch.
+	size := 4 + s.stream.EncodedSize() + s.topic.EncodedSize() + s.partitioning.EncodedSize() + 4
+	for _, m := range s.msgs {
+		size += wire.IndexEntrySize + m.Size()
+	}
+	return wire.AppendSendMessages(slices.Grow(b, size), s.stream, s.topic, s.partitioning, s.msgs)
 }
 
 // PollMessages reads up to q.Count messages. The returned messages alias a

@@ -24,7 +24,8 @@ const (
 	// connection slots.
 	handshakeTimeout = 10 * time.Second
 	// requestBufferBytesMax: a request buffer grown past this (by one large
-	// SendMessages) is dropped after use instead of pinned per connection.
+	// SendMessages) goes back to the transport's pool after use instead of
+	// being pinned per connection.
 	requestBufferBytesMax = 1 << 20
 	// When the server closes first it shuts down its write side and reads
 	// (and discards) what the peer still sends, up to these bounds, before
@@ -143,6 +144,11 @@ func (c *conn) run(ctx context.Context, hc transport.Conn) (linger bool) {
 		if !c.requestBuffered() && c.flush() != nil {
 			return false
 		}
+		if c.req == nil {
+			if b, ok := c.t.largeRequests.Get().(*[]byte); ok {
+				c.req = *b
+			}
+		}
 		hdr, payload, err := wire.ReadRequest(c.br, c.req, limit)
 		var tooLarge *wire.FrameTooLargeError
 		switch {
@@ -167,6 +173,8 @@ func (c *conn) run(ctx context.Context, hc transport.Conn) (linger bool) {
 		c.req = payload[:0]
 		resp, ok := c.handle(ctx, hc, transport.Request{Code: hdr.Code, Payload: payload})
 		if cap(c.req) > requestBufferBytesMax {
+			large := c.req[:0]
+			c.t.largeRequests.Put(&large)
 			c.req = nil
 		}
 		if !ok {

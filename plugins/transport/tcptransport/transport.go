@@ -53,6 +53,11 @@ type Transport struct {
 	conns    map[*conn]struct{}
 	connWG   sync.WaitGroup // Add only under mu while !closing
 	rejected uint64         // connections refused by ConnectionsMax
+	// largeRequests recycles request buffers grown past
+	// requestBufferBytesMax between connections: producers sending big
+	// batches reuse them instead of allocating per request, and the GC
+	// reclaims them when the load goes away.
+	largeRequests sync.Pool
 	// baseCtx parents every connection's ctx; cancelBase forces them.
 	baseCtx    context.Context
 	cancelBase context.CancelFunc
