@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"regexp"
 	"strings"
 	"testing"
@@ -97,6 +98,7 @@ func BenchmarkWirePath(b *testing.B) {
 		}
 		return c
 	}
+	b.Run("raw-loopback-baseline", func(b *testing.B) { benchRawLoopback(b, batch*size) })
 	for _, fsync := range []string{"never", "always"} {
 		b.Run("send/fsync="+fsync, func(b *testing.B) {
 			c := setup(b, fsync)
@@ -129,4 +131,47 @@ func BenchmarkWirePath(b *testing.B) {
 			}
 		}
 	})
+}
+
+// benchRawLoopback is the floor for the send path: the same bytes written
+// over a loopback TCP connection to a peer that reads them and answers 8
+// bytes, with no protocol, no log and no disk.
+func benchRawLoopback(b *testing.B, n int) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		buf, ack := make([]byte, n), make([]byte, 8)
+		for {
+			if _, err := io.ReadFull(conn, buf); err != nil {
+				return
+			}
+			if _, err := conn.Write(ack); err != nil {
+				return
+			}
+		}
+	}()
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close()
+	payload, ack := make([]byte, n), make([]byte, 8)
+	b.SetBytes(int64(n))
+	b.ResetTimer()
+	for range b.N {
+		if _, err := conn.Write(payload); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := io.ReadFull(conn, ack); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
