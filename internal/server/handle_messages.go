@@ -29,6 +29,16 @@ func (c *session) resolveTarget(st *metadata.State, userID uint32, action metada
 	return target{streamID: t.StreamID, topicID: t.ID, partitionsCount: t.PartitionsCount()}, t, nil
 }
 
+// viewTarget is resolveTarget in its own metadata view.
+func (c *session) viewTarget(userID uint32, action metadata.Action, stream, topic wire.Identifier) (target, error) {
+	var t target
+	var err error
+	c.srv.meta.View(func(st *metadata.State) {
+		t, _, err = c.resolveTarget(st, userID, action, stream, topic)
+	})
+	return t, err
+}
+
 func (t target) key(partitionID uint32) storage.PartitionKey {
 	return storage.PartitionKey{Stream: t.streamID, Topic: t.topicID, Partition: partitionID}
 }
@@ -80,11 +90,7 @@ func (c *session) sendMessages(ctx context.Context, userID uint32, q wire.SendMe
 	s := c.srv
 	s.topology.RLock()
 	defer s.topology.RUnlock()
-	var t target
-	var err error
-	s.meta.View(func(st *metadata.State) {
-		t, _, err = c.resolveTarget(st, userID, metadata.ActionSend, q.StreamID, q.TopicID)
-	})
+	t, err := c.viewTarget(userID, metadata.ActionSend, q.StreamID, q.TopicID)
 	if err != nil {
 		return nil, err
 	}
@@ -350,11 +356,7 @@ func (c *session) flush(ctx context.Context, userID uint32, q wire.FlushUnsavedB
 	s := c.srv
 	s.topology.RLock()
 	defer s.topology.RUnlock()
-	var t target
-	var err error
-	s.meta.View(func(st *metadata.State) {
-		t, _, err = c.resolveTarget(st, userID, metadata.ActionSend, q.StreamID, q.TopicID)
-	})
+	t, err := c.viewTarget(userID, metadata.ActionSend, q.StreamID, q.TopicID)
 	if err != nil {
 		return nil, err
 	}

@@ -142,7 +142,7 @@ func (c *session) updateStream(ctx context.Context, userID uint32, q wire.Update
 	return nil, err
 }
 
-// streamPartitions lists every partition key of a stream (or of one topic).
+// partitionKeys lists every partition key of a stream (or of one topic).
 func (s *Server) partitionKeys(streamID uint32, topicID *uint32) []storage.PartitionKey {
 	var keys []storage.PartitionKey
 	s.meta.View(func(st *metadata.State) {
@@ -167,14 +167,21 @@ func (c *session) deleteStream(ctx context.Context, userID uint32, q wire.Delete
 	if err != nil {
 		return nil, err
 	}
-	s := c.srv
+	return nil, c.srv.changePartitions(ctx, metadata.DeleteStream{Stream: wire.NumericID(sid)}, sid, nil, c.srv.removePartitions)
+}
+
+// changePartitions submits op under the topology lock, then applies fileOp
+// to the partitions of the stream (or of one topic) as they were before it:
+// the files follow the metadata change before any request can see either.
+func (s *Server) changePartitions(ctx context.Context, op metadata.Op, streamID uint32, topicID *uint32,
+	fileOp func(context.Context, []storage.PartitionKey) error) error {
 	s.topology.Lock()
 	defer s.topology.Unlock()
-	keys := s.partitionKeys(sid, nil)
-	if _, err := s.submit(ctx, metadata.DeleteStream{Stream: wire.NumericID(sid)}); err != nil {
-		return nil, err
+	keys := s.partitionKeys(streamID, topicID)
+	if _, err := s.submit(ctx, op); err != nil {
+		return err
 	}
-	return nil, s.removePartitions(ctx, keys)
+	return fileOp(ctx, keys)
 }
 
 func (s *Server) removePartitions(ctx context.Context, keys []storage.PartitionKey) error {
@@ -204,13 +211,7 @@ func (c *session) purgeStream(ctx context.Context, userID uint32, q wire.PurgeSt
 	if err != nil {
 		return nil, err
 	}
-	s := c.srv
-	s.topology.Lock()
-	defer s.topology.Unlock()
-	if _, err := s.submit(ctx, metadata.PurgeStream{Stream: wire.NumericID(sid)}); err != nil {
-		return nil, err
-	}
-	return nil, s.purgePartitions(ctx, s.partitionKeys(sid, nil))
+	return nil, c.srv.changePartitions(ctx, metadata.PurgeStream{Stream: wire.NumericID(sid)}, sid, nil, c.srv.purgePartitions)
 }
 
 func (c *session) getTopic(userID uint32, q wire.GetTopicRequest) ([]byte, error) {
@@ -302,14 +303,8 @@ func (c *session) deleteTopic(ctx context.Context, userID uint32, q wire.DeleteT
 	if err != nil {
 		return nil, err
 	}
-	s := c.srv
-	s.topology.Lock()
-	defer s.topology.Unlock()
-	keys := s.partitionKeys(sid, &tid)
-	if _, err := s.submit(ctx, metadata.DeleteTopic{Stream: wire.NumericID(sid), Topic: wire.NumericID(tid)}); err != nil {
-		return nil, err
-	}
-	return nil, s.removePartitions(ctx, keys)
+	op := metadata.DeleteTopic{Stream: wire.NumericID(sid), Topic: wire.NumericID(tid)}
+	return nil, c.srv.changePartitions(ctx, op, sid, &tid, c.srv.removePartitions)
 }
 
 func (c *session) purgeTopic(ctx context.Context, userID uint32, q wire.PurgeTopicRequest) ([]byte, error) {
@@ -317,13 +312,8 @@ func (c *session) purgeTopic(ctx context.Context, userID uint32, q wire.PurgeTop
 	if err != nil {
 		return nil, err
 	}
-	s := c.srv
-	s.topology.Lock()
-	defer s.topology.Unlock()
-	if _, err := s.submit(ctx, metadata.PurgeTopic{Stream: wire.NumericID(sid), Topic: wire.NumericID(tid)}); err != nil {
-		return nil, err
-	}
-	return nil, s.purgePartitions(ctx, s.partitionKeys(sid, &tid))
+	op := metadata.PurgeTopic{Stream: wire.NumericID(sid), Topic: wire.NumericID(tid)}
+	return nil, c.srv.changePartitions(ctx, op, sid, &tid, c.srv.purgePartitions)
 }
 
 func (c *session) createPartitions(ctx context.Context, userID uint32, q wire.CreatePartitionsRequest) ([]byte, error) {
