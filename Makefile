@@ -3,6 +3,10 @@
 
 GO        ?= go
 BIN       := bin
+# giouring reaches into the runtime with linkname; only the binaries and
+# test binaries that link it get this flag and the tag.
+IOURING   := -tags iouring -ldflags=-checklinkname=0
+IOURING_PACKAGES := ./plugins/storage/iouringstore ./plugins/storage/storagebench
 FUZZTIME  ?= 5s
 # Fuzz targets as package:Target; `make test` runs each briefly, `make fuzz` longer.
 FUZZ_TARGETS := \
@@ -14,12 +18,15 @@ FUZZ_TARGETS := \
 	./sdk/wire:FuzzDecodeSendMessages \
 	./plugins/transport/tcptransport:FuzzConnection
 
-.PHONY: all build run test test-unit test-fuzz fuzz bench clean
+.PHONY: all build run test test-unit test-fuzz fuzz bench bench-storage clean
 
 all: build
 
+# bin/runnel-server-iouring is the server with the io_uring storage
+# backend compiled in (storage.backend = "iouring").
 build:
 	$(GO) build -o $(BIN)/ ./cmd/...
+	$(GO) build $(IOURING) -o $(BIN)/runnel-server-iouring ./cmd/runnel-server
 
 run: build
 	$(BIN)/runnel-server
@@ -29,7 +36,9 @@ test: build test-unit test-fuzz
 test-unit:
 	$(GO) vet ./...
 	cd sdk && $(GO) vet ./...
+	$(GO) vet $(IOURING) $(IOURING_PACKAGES)
 	$(GO) test -count=1 -timeout 15m ./...
+	$(GO) test -count=1 $(IOURING) $(IOURING_PACKAGES)
 	cd sdk && $(GO) test -count=1 -timeout 10m ./...
 
 # Runs every fuzz target briefly so a regression in a decoder or in recovery
@@ -51,6 +60,11 @@ fuzz:
 BENCH_PACKAGES := ./core/partition ./internal/server ./internal/e2e ./internal/metastore ./plugins/transport/tcptransport
 bench:
 	$(GO) test -run='^$$' -bench=. -benchtime=300x -count=3 $(BENCH_PACKAGES)
+	$(MAKE) bench-storage
+
+# One table: every storage backend against raw write/read baselines.
+bench-storage:
+	RUNNEL_BENCH_TABLE=1 $(GO) test -count=1 $(IOURING) -run TestPrintBackendTable -v ./plugins/storage/storagebench
 
 clean:
 	rm -rf $(BIN)

@@ -4,15 +4,22 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 	"syscall"
 
 	"github.com/runnel-io/runnel/internal/config"
 	"github.com/runnel-io/runnel/internal/server"
 	"github.com/runnel-io/runnel/plugins/component"
 	"github.com/runnel-io/runnel/plugins/storage"
+	"github.com/runnel-io/runnel/plugins/storage/directiostore"
+	"github.com/runnel-io/runnel/plugins/storage/dirstore"
 	"github.com/runnel-io/runnel/plugins/storage/filestore"
+	"github.com/runnel-io/runnel/plugins/storage/iouringstore"
+	"github.com/runnel-io/runnel/plugins/storage/mmapstore"
 )
 
 func main() {
@@ -50,25 +57,33 @@ func run(args, environ []string) int {
 }
 
 // storageBackends is the explicit registry of built-in storage backends.
+// iouring is listed in every build; without the `iouring` build tag its
+// constructor fails with a message naming the fallback.
 func storageBackends() map[string]server.StoreFactory {
 	return map[string]server.StoreFactory{
-		"file": func(env component.Env, raw map[string]any) (storage.Store, error) {
-			// The file backend has no options: any key is a mistake.
-			for key := range raw {
-				return nil, fmt.Errorf("config: storage.config.%s: unknown key for backend \"file\"", key)
-			}
-			return filestore.New(env, filestore.Config{})
-		},
+		filestore.Name:     builtinStore(filestore.DecodeConfig, filestore.New),
+		mmapstore.Name:     builtinStore(mmapstore.DecodeConfig, mmapstore.New),
+		directiostore.Name: builtinStore(directiostore.DecodeConfig, directiostore.New),
+		iouringstore.Name:  builtinStore(iouringstore.DecodeConfig, iouringstore.New),
+	}
+}
+
+// builtinStore joins a backend's strict config decoder and constructor
+// into one factory.
+func builtinStore[C any](decode func(map[string]any) (C, error), newStore func(component.Env, C) (*dirstore.Store, error)) server.StoreFactory {
+	return func(env component.Env, raw map[string]any) (storage.Store, error) {
+		cfg, err := decode(raw)
+		if err != nil {
+			return nil, err
+		}
+		s, err := newStore(env, cfg)
+		if err != nil {
+			return nil, err // not s: a nil *Store in an interface is not nil
+		}
+		return s, nil
 	}
 }
 
 func backendNames(m map[string]server.StoreFactory) string {
-	names := ""
-	for name := range m {
-		if names != "" {
-			names += ", "
-		}
-		names += name
-	}
-	return names
+	return strings.Join(slices.Sorted(maps.Keys(m)), ", ")
 }

@@ -16,7 +16,7 @@ type rawConn struct {
 
 func dialRaw(t *testing.T, s *server) *rawConn {
 	t.Helper()
-	c, err := net.DialTimeout("tcp", s.addr, 5*time.Second)
+	c, err := net.DialTimeout("tcp", s.Addr, 5*time.Second)
 	mustNoErr(t, "dial", err)
 	t.Cleanup(func() { c.Close() })
 	_ = c.SetDeadline(time.Now().Add(20 * time.Second))

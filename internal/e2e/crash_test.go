@@ -9,6 +9,8 @@ import (
 	iggy "github.com/apache/iggy/foreign/go/client"
 	"github.com/apache/iggy/foreign/go/client/tcp"
 	iggcon "github.com/apache/iggy/foreign/go/contracts"
+
+	"github.com/runnel-io/runnel/internal/testserver"
 )
 
 // TestKill9KeepsEveryAcknowledgedBatch sends batches while the server is
@@ -17,7 +19,27 @@ import (
 func TestKill9KeepsEveryAcknowledgedBatch(t *testing.T) {
 	for _, fsync := range []string{"always", "never"} {
 		t.Run("fsync="+fsync, func(t *testing.T) {
-			testKill9(t, fsync)
+			testKill9(t, serverBinary, "RUNNEL_SYSTEM_PARTITION_FSYNC="+fsync)
+		})
+	}
+}
+
+// TestStorageBackendsSurviveKill9 runs the same send, kill -9, restart and
+// verify cycle on every other storage backend, ending with an orderly
+// restart. iouring needs its own server build (the tag and linker flag
+// keep giouring out of every other binary).
+func TestStorageBackendsSurviveKill9(t *testing.T) {
+	for _, backend := range []string{"mmap", "directio", "iouring"} {
+		t.Run(backend, func(t *testing.T) {
+			binary := serverBinary
+			if backend == "iouring" {
+				var err error
+				binary, err = testserver.Build(t.TempDir(), "cmd/runnel-server", "-tags", "iouring", "-ldflags=-checklinkname=0")
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			testKill9(t, binary, "RUNNEL_STORAGE_BACKEND="+backend, "RUNNEL_SYSTEM_PARTITION_FSYNC=always")
 		})
 	}
 }
@@ -28,9 +50,12 @@ const (
 	crashBatchSize       = 50
 )
 
-func testKill9(t *testing.T, fsync string) {
+// testKill9 sends from one client while the server is killed crashRounds
+// times, verifies every acknowledged batch, then restarts the server in
+// order and verifies again.
+func testKill9(t *testing.T, binary string, env ...string) {
 	// Small segments so the kills also land around rotations.
-	s := startServer(t, "RUNNEL_SYSTEM_PARTITION_FSYNC="+fsync, "RUNNEL_SYSTEM_SEGMENT_SIZE=1MiB")
+	s := testserver.Start(t, binary, append([]string{"RUNNEL_SYSTEM_SEGMENT_SIZE=1MiB"}, env...)...)
 	admin := iggyClient(t, s)
 	_, err := admin.CreateStream("crash")
 	mustNoErr(t, "create stream", err)
@@ -73,18 +98,20 @@ func testKill9(t *testing.T, fsync string) {
 			}
 		}()
 		target := (round + 1) * crashBatchesPerRound
-		eventually(t, "acknowledged batches", func() bool {
+		testserver.Eventually(t, "acknowledged batches", func() bool {
 			mu.Lock()
 			defer mu.Unlock()
 			return len(acked) >= target
 		})
-		s.kill9() // mid-stream: the sender is still going
+		s.Kill9() // mid-stream: the sender is still going
 		close(stop)
 		wg.Wait()
 		_ = cli.Close()
-		s.restart()
+		s.Restart()
 	}
 
+	verifyAcked(t, s, acked)
+	s.Restart()
 	verifyAcked(t, s, acked)
 }
 
@@ -92,7 +119,7 @@ func testKill9(t *testing.T, fsync string) {
 // batches appear whole, once each, in order, with dense offsets.
 func verifyAcked(t *testing.T, s *server, acked []string) {
 	t.Helper()
-	cli, err := iggy.NewIggyClient(iggy.WithTcp(tcp.WithServerAddress(s.addr)))
+	cli, err := iggy.NewIggyClient(iggy.WithTcp(tcp.WithServerAddress(s.Addr)))
 	mustNoErr(t, "connect", err)
 	defer cli.Close()
 	_, err = cli.LoginUser(rootUser, rootPassword)

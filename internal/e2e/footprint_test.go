@@ -7,11 +7,11 @@ const idleRSSBytesMax = 20 << 20
 
 func TestIdleServerStaysSmall(t *testing.T) {
 	s := startServer(t)
-	if rss := s.rssBytes(); rss > idleRSSBytesMax {
+	if rss := s.RSSBytes(); rss > idleRSSBytesMax {
 		t.Fatalf("idle server after first boot uses %d KiB RSS, goal %d KiB", rss>>10, idleRSSBytesMax>>10)
 	}
-	s.restart()
-	rss := s.rssBytes()
+	s.Restart()
+	rss := s.RSSBytes()
 	if rss > idleRSSBytesMax {
 		t.Fatalf("idle server after restart uses %d KiB RSS, goal %d KiB", rss>>10, idleRSSBytesMax>>10)
 	}

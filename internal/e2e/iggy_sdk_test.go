@@ -15,7 +15,7 @@ import (
 // iggyClient connects the official Iggy Go SDK to s and logs in as root.
 func iggyClient(t testing.TB, s *server) iggcon.Client {
 	t.Helper()
-	cli, err := iggy.NewIggyClient(iggy.WithTcp(tcp.WithServerAddress(s.addr)))
+	cli, err := iggy.NewIggyClient(iggy.WithTcp(tcp.WithServerAddress(s.Addr)))
 	if err != nil {
 		t.Fatalf("connect: %v", err)
 	}
@@ -152,7 +152,7 @@ func TestIggySDKStreamsTopicsMessages(t *testing.T) {
 	mustNoErr(t, "update stream", cli.UpdateStream(sid, "orders-v2"))
 
 	// Data and metadata survive a restart.
-	s.restart()
+	s.Restart()
 	cli = iggyClient(t, s)
 	polled, err = cli.PollMessages(sid, tid, consumer, iggcon.FirstPollingStrategy(), 100, false, &p0)
 	mustNoErr(t, "poll after restart", err)
@@ -197,7 +197,7 @@ func TestIggySDKUsersTokensAndPermissions(t *testing.T) {
 		t.Fatalf("users: %+v", users)
 	}
 
-	reader, err := iggy.NewIggyClient(iggy.WithTcp(tcp.WithServerAddress(s.addr)))
+	reader, err := iggy.NewIggyClient(iggy.WithTcp(tcp.WithServerAddress(s.Addr)))
 	mustNoErr(t, "connect", err)
 	defer reader.Close()
 	_, err = reader.GetStreams()

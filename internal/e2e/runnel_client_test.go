@@ -18,7 +18,7 @@ func runnelClient(t *testing.T, s *server) *client.Client {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c, err := client.Open(ctx, fmt.Sprintf("runnel://%s:%s@%s", rootUser, rootPassword, s.addr))
+	c, err := client.Open(ctx, fmt.Sprintf("runnel://%s:%s@%s", rootUser, rootPassword, s.Addr))
 	mustNoErr(t, "open", err)
 	t.Cleanup(func() { _ = c.Close() })
 	return c

@@ -12,7 +12,7 @@ import (
 func TestIggySDKOverTLS(t *testing.T) {
 	s := startServer(t, "RUNNEL_TCP_TLS_ENABLED=true")
 	cli, err := iggy.NewIggyClient(iggy.WithTcp(
-		tcp.WithServerAddress(s.addr),
+		tcp.WithServerAddress(s.Addr),
 		tcp.WithTLS(tcp.WithTLSValidateCertificate(false)),
 	))
 	mustNoErr(t, "connect", err)
@@ -23,7 +23,7 @@ func TestIggySDKOverTLS(t *testing.T) {
 	mustNoErr(t, "create stream over TLS", err)
 
 	// A plain-TCP client is not served on the TLS port.
-	plain, err := iggy.NewIggyClient(iggy.WithTcp(tcp.WithServerAddress(s.addr)))
+	plain, err := iggy.NewIggyClient(iggy.WithTcp(tcp.WithServerAddress(s.Addr)))
 	if err == nil {
 		defer plain.Close()
 		if _, err := plain.LoginUser(rootUser, rootPassword); err == nil {

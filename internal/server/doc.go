@@ -11,6 +11,6 @@
 // a partition whose log is half made. Each partition log has its own mutex;
 // appends share fsyncs (group commit) under the "always" policy.
 //
-// Lock order: topology, then metastore (View/Submit), then a partition log,
-// then groupsMu. Nothing takes them in the other direction.
+// Lock order: topology, then an offset stripe (polls with auto-commit),
+// then metastore (View/Submit), then a partition log, then groupsMu. Nothing takes them in the other direction.
 package server

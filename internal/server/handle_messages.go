@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
+	"sync"
 	"sync/atomic"
 
 	"github.com/runnel-io/runnel/core/metadata"
@@ -207,6 +208,15 @@ func (c *session) resolveMemberPartition(ct *consumerTarget, pid wire.OptionalPa
 	return err
 }
 
+// offsetLock returns the stripe of Server.offsetLocks for ct's offset.
+func (s *Server) offsetLock(ct consumerTarget) *sync.Mutex {
+	h := uint64(ct.streamID)
+	for _, v := range []uint32{ct.topicID, ct.partitionID, uint32(ct.kind), ct.consumerID} {
+		h = h*0x100000001b3 ^ uint64(v)
+	}
+	return &s.offsetLocks[h%offsetLockStripes]
+}
+
 func (ct consumerTarget) offsetKey() metadata.OffsetKey {
 	return metadata.OffsetKey{PartitionID: ct.partitionID, Kind: ct.kind, ConsumerID: ct.consumerID}
 }
@@ -235,6 +245,11 @@ func (c *session) pollMessages(ctx context.Context, userID uint32, q wire.PollMe
 	pl, err := s.partitionLog(ct.target, ct.partitionID)
 	if err != nil {
 		return nil, err
+	}
+	if q.Strategy.Kind == wire.PollingNext && q.AutoCommit {
+		mu := s.offsetLock(ct)
+		mu.Lock()
+		defer mu.Unlock()
 	}
 	stored, hasStored := uint64(0), false
 	if q.Strategy.Kind == wire.PollingNext {

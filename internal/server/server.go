@@ -48,9 +48,8 @@ const (
 // Server is one Runnel node: the metadata store, the partition logs and the
 // client-facing transports, wired to the command handlers.
 type Server struct {
-	cfg      *config.Config
-	log      *slog.Logger
-	newStore StoreFactory
+	cfg *config.Config
+	log *slog.Logger
 
 	meta  *metastore.Store
 	store storage.Store
@@ -69,6 +68,13 @@ type Server struct {
 	groupsMu sync.Mutex
 	members  *metadata.Membership
 
+	// offsetLocks serialise polls that read a consumer's stored offset and
+	// commit a new one (Next with auto-commit), striped by consumer and
+	// partition: without it two polls of the same consumer, or the old and
+	// new owner of a partition during a group rebalance, both read the old
+	// offset and get the same messages.
+	offsetLocks [offsetLockStripes]sync.Mutex
+
 	// balanced holds the round-robin counter of each topic for Balanced sends.
 	balancedMu sync.Mutex
 	balanced   map[topicKey]*atomic.Uint32
@@ -84,15 +90,23 @@ type Server struct {
 
 type topicKey struct{ stream, topic uint32 }
 
+// offsetLockStripes is how many consumer offsets can be read-modify-written
+// at once; two consumers sharing a stripe only wait for each other.
+const offsetLockStripes = 64
+
 // New checks the configuration and builds the server without doing I/O.
 func New(cfg *config.Config, logger *slog.Logger, newStore StoreFactory) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	store, err := newStore(component.Env{Logger: logger.With("storage", cfg.Storage.Backend), DataDir: cfg.System.Path}, cfg.Storage.Config)
+	if err != nil {
+		return nil, fmt.Errorf("server: config: storage backend %q: %w", cfg.Storage.Backend, err)
+	}
 	return &Server{
 		cfg:      cfg,
 		log:      logger,
-		newStore: newStore,
+		store:    store,
 		clients:  newClients(),
 		members:  metadata.NewMembership(),
 		balanced: make(map[topicKey]*atomic.Uint32),
@@ -177,15 +191,10 @@ func (s *Server) open(ctx context.Context) error {
 		return err
 	}
 
-	store, err := s.newStore(component.Env{Logger: s.log.With("storage", s.cfg.Storage.Backend), DataDir: path}, s.cfg.Storage.Config)
-	if err != nil {
+	if err := s.store.Start(ctx); err != nil {
 		return fmt.Errorf("server: storage %q: %w", s.cfg.Storage.Backend, err)
 	}
-	if err := store.Start(ctx); err != nil {
-		return fmt.Errorf("server: storage %q: %w", s.cfg.Storage.Backend, err)
-	}
-	s.store = store
-	s.parts = newPartitions(store, partition.Config{SegmentBytesMax: uint64(s.cfg.System.Segment.Size)}, s.cfg.System.Partition.Fsync, s.cfg.System.Dedup)
+	s.parts = newPartitions(s.store, partition.Config{SegmentBytesMax: uint64(s.cfg.System.Segment.Size)}, s.cfg.System.Partition.Fsync, s.cfg.System.Dedup)
 	if err := s.openPartitions(ctx); err != nil {
 		return err
 	}

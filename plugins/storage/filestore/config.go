@@ -2,6 +2,9 @@ package filestore
 
 import (
 	_ "embed"
+	"fmt"
+
+	"github.com/runnel-io/runnel/plugins/component"
 )
 
 // SampleTOML is a commented example of the backend's [storage.config]
@@ -22,4 +25,14 @@ type Config struct{}
 // Validate reports the first invalid setting. The empty Config is valid.
 func (c Config) Validate() error {
 	return nil
+}
+
+// DecodeConfig reads the raw [storage.config] table the host passes,
+// strictly: the backend has no options, so any key is an error.
+func DecodeConfig(raw map[string]any) (Config, error) {
+	c, err := component.DecodeConfig[Config](raw)
+	if err != nil {
+		return c, fmt.Errorf("filestore: config: %w", err)
+	}
+	return c, nil
 }

@@ -1,4 +1,4 @@
-package filestore
+package dirstore
 
 import (
 	"os"
@@ -6,9 +6,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// datasync flushes the file's data and the metadata needed to read it back
+// DataSync flushes the file's data and the metadata needed to read it back
 // (its size), skipping timestamps: cheaper than fsync for appends.
-func datasync(f *os.File) error {
+func DataSync(f *os.File) error {
 	conn, err := f.SyscallConn()
 	if err != nil {
 		return err

@@ -1,6 +1,6 @@
 //go:build darwin || linux || openbsd
 
-package filestore
+package dirstore
 
 import (
 	"errors"
@@ -13,10 +13,10 @@ import (
 // buffers one pwritev accepts.
 const iovecsMax = 1024
 
-// pwritevAll writes every byte of bufs at position with as few pwritev
+// WriteVectorAt writes every byte of bufs at position with as few pwritev
 // calls as the kernel allows (one for the usual batch), resuming after
 // short writes. It returns the bytes written.
-func pwritevAll(f *os.File, bufs [][]byte, position int64) (int64, error) {
+func WriteVectorAt(f *os.File, bufs [][]byte, position int64) (int64, error) {
 	conn, err := f.SyscallConn()
 	if err != nil {
 		return 0, err

@@ -1,12 +1,12 @@
 //go:build !(darwin || linux || openbsd)
 
-package filestore
+package dirstore
 
 import "os"
 
-// pwritevAll writes bufs at position one WriteAt each: systems without
+// WriteVectorAt writes bufs at position one WriteAt each: systems without
 // pwritev in golang.org/x/sys get correctness, not the single submission.
-func pwritevAll(f *os.File, bufs [][]byte, position int64) (int64, error) {
+func WriteVectorAt(f *os.File, bufs [][]byte, position int64) (int64, error) {
 	var written int64
 	for _, b := range bufs {
 		n, err := f.WriteAt(b, position+written)

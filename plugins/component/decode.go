@@ -1,0 +1,68 @@
+package component
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/go-viper/mapstructure/v2"
+)
+
+// Validator is a plugin config that checks itself.
+type Validator interface {
+	// Validate reports the first invalid setting.
+	Validate() error
+}
+
+// DecodeConfig decodes raw strictly (see Decode) into a C and validates it.
+func DecodeConfig[C Validator](raw map[string]any) (C, error) {
+	var c C
+	if err := Decode(raw, &c); err != nil {
+		return c, err
+	}
+	if err := c.Validate(); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+// Decode fills dst, a pointer to a plugin's config struct, from raw,
+// the plugin's table as the host's config loader read it (TOML: integers
+// arrive as int64). Fields are matched by their `koanf` tag. Decoding is
+// strict, because a misspelt option that is silently ignored is a worse
+// failure than a refused start: a key with no field, or a value of the
+// wrong type, is an error naming the key.
+func Decode(raw map[string]any, dst any) error {
+	var md mapstructure.Metadata
+	dec, err := mapstructure.NewDecoder(&mapstructure.DecoderConfig{
+		Result:   dst,
+		TagName:  "koanf",
+		Metadata: &md,
+	})
+	if err != nil {
+		return fmt.Errorf("decode config: %w", err)
+	}
+	if err := dec.Decode(raw); err != nil {
+		return oneLine(err)
+	}
+	if len(md.Unused) > 0 {
+		slices.Sort(md.Unused)
+		return fmt.Errorf("unknown key %s", strings.Join(md.Unused, ", "))
+	}
+	return nil
+}
+
+// oneLine turns mapstructure's multi-line list of field errors into one
+// line, so the host prints one clear message.
+func oneLine(err error) error {
+	var joined interface{ Unwrap() []error }
+	if !errors.As(err, &joined) {
+		return err
+	}
+	var msgs []string
+	for _, e := range joined.Unwrap() {
+		msgs = append(msgs, strings.ReplaceAll(e.Error(), "'", ""))
+	}
+	return errors.New(strings.Join(msgs, "; "))
+}
