@@ -133,7 +133,8 @@ func (c *Client) reconnect(ctx context.Context) error {
 		_ = c.dropConn()
 		return fmt.Errorf("client: login after reconnect: %w", err)
 	}
-	return nil
+	// A reconnect often follows a failover: the leader may have moved.
+	return c.followLeader(ctx)
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

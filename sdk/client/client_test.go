@@ -291,7 +291,10 @@ func TestDeadlineThenReconnectAndRelogin(t *testing.T) {
 	want := []struct {
 		conn int
 		code uint32
-	}{{0, wire.CodeLoginUser}, {0, wire.CodeGetStreams}, {1, wire.CodeLoginUser}, {1, wire.CodePing}}
+	}{
+		{0, wire.CodeLoginUser}, {0, wire.CodeGetClusterMetadata}, {0, wire.CodeGetStreams},
+		{1, wire.CodeLoginUser}, {1, wire.CodeGetClusterMetadata}, {1, wire.CodePing},
+	}
 	for _, w := range want {
 		if r := s.next(t); r.conn != w.conn || r.code != w.code {
 			t.Fatalf("got conn %d code %d, want %+v", r.conn, r.code, w)
@@ -467,6 +470,9 @@ func TestOpenLogsIn(t *testing.T) {
 	q, err := wire.DecodeLoginUserRequest(s.next(t).payload)
 	if err != nil || q.Username != "alice" || q.Password != "pw123" {
 		t.Fatalf("login %+v %v", q, err)
+	}
+	if r := s.next(t); r.code != wire.CodeGetClusterMetadata {
+		t.Fatalf("after login got code %d, want the leader check", r.code)
 	}
 	c2, err := Open(ctx, "runnel://my-token@"+s.addr())
 	if err != nil {

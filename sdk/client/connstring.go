@@ -89,6 +89,14 @@ func queryOptions(q url.Values) ([]Option, error) {
 			opts = append(opts, WithTLSServerName(v))
 		case "tls_ca_file":
 			opts = append(opts, WithTLSCAFile(v))
+		case "leader_redirect":
+			on, err := strconv.ParseBool(v)
+			if err != nil {
+				return nil, badConnString("%s=%q", key, v)
+			}
+			if !on {
+				opts = append(opts, WithoutLeaderRedirect())
+			}
 		case "reconnection_retries":
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 0 {

@@ -28,6 +28,7 @@ type config struct {
 	reconnectAttempts int
 	reconnectBackoff  time.Duration
 	responseBytesMax  uint32
+	followLeader      bool
 }
 
 func defaultConfig() config {
@@ -36,6 +37,7 @@ func defaultConfig() config {
 		reconnectAttempts: reconnectAttemptsDefault,
 		reconnectBackoff:  reconnectBackoffDefault,
 		responseBytesMax:  responseBytesMaxDefault,
+		followLeader:      true,
 	}
 }
 
@@ -117,4 +119,10 @@ func (c config) tlsConfig(host string) (*tls.Config, error) {
 		cfg.RootCAs = pool
 	}
 	return cfg, nil
+}
+
+// WithoutLeaderRedirect keeps the connection on the node dialled even when
+// the server reports another node as the cluster's leader.
+func WithoutLeaderRedirect() Option {
+	return func(c *config) { c.followLeader = false }
 }

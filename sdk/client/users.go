@@ -105,7 +105,10 @@ func (c *Client) login(ctx context.Context, q wire.Request) (wire.Identity, erro
 		return wire.Identity{}, err
 	}
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.lastLogin = q
-	c.mu.Unlock()
+	if err := c.followLeader(ctx); err != nil {
+		return wire.Identity{}, err
+	}
 	return id, nil
 }
