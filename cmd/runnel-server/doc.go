@@ -1,7 +1,13 @@
 // Command runnel-server is the composition root: it loads the configuration,
-// picks the plugins the configuration names from an explicit table of
-// built-in implementations, and runs the node until SIGINT or SIGTERM.
+// fills the plugin registry (the built-in set; external bundles once
+// configured), builds the plugin instances the configuration names, and
+// runs the node until SIGINT or SIGTERM.
 //
-// Exit codes: 0 after an orderly stop, 1 when serving failed, 2 when the
-// configuration or start-up was refused (the message names the key or file).
+//	runnel-server [--config FILE] [--section.key=value ...]   serve
+//	runnel-server check-config [--config FILE] [...]          validate, build every plugin instance, exit
+//	runnel-server plugins list [--config FILE]                one line per available plugin
+//
+// Exit codes: 0 after an orderly stop (or a valid config), 1 when serving
+// failed, 2 when the configuration or start-up was refused (the message
+// names the key, plugin or file).
 package main

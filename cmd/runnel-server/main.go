@@ -2,88 +2,123 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
-	"maps"
 	"os"
 	"os/signal"
-	"slices"
-	"strings"
 	"syscall"
+	"text/tabwriter"
 
 	"github.com/runnel-io/runnel/internal/config"
 	"github.com/runnel-io/runnel/internal/server"
-	"github.com/runnel-io/runnel/plugins/component"
-	"github.com/runnel-io/runnel/plugins/storage"
-	"github.com/runnel-io/runnel/plugins/storage/directiostore"
-	"github.com/runnel-io/runnel/plugins/storage/dirstore"
-	"github.com/runnel-io/runnel/plugins/storage/filestore"
-	"github.com/runnel-io/runnel/plugins/storage/iouringstore"
-	"github.com/runnel-io/runnel/plugins/storage/mmapstore"
+	"github.com/runnel-io/runnel/plugins/builtin"
+	"github.com/runnel-io/runnel/plugins/registry"
+)
+
+// Exit codes.
+const (
+	exitOK     = 0
+	exitFailed = 1
+	exitConfig = 2
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Environ()))
+	os.Exit(run(os.Args[1:], os.Environ(), os.Stdout, os.Stderr))
 }
 
-func run(args, environ []string) int {
-	logger := slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	cfg, err := config.Load(args, environ)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "runnel-server:", err)
-		return 2
+func run(args, environ []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "plugins":
+			if len(args) < 2 || args[1] != "list" {
+				fmt.Fprintln(stderr, "runnel-server: usage: runnel-server plugins list [config flags]")
+				return exitConfig
+			}
+			return listPlugins(args[2:], environ, stdout, stderr)
+		case "check-config":
+			return checkConfig(args[1:], environ, stdout, stderr)
+		}
 	}
-	backends := storageBackends()
-	newStore, ok := backends[cfg.Storage.Backend]
-	if !ok {
-		fmt.Fprintf(os.Stderr, "runnel-server: config: storage.backend: unknown backend %q (built in: %s)\n",
-			cfg.Storage.Backend, backendNames(backends))
-		return 2
-	}
+	return serve(args, environ, stdout, stderr)
+}
 
+func serve(args, environ []string, stdout, stderr io.Writer) int {
+	logger := slog.New(slog.NewTextHandler(stdout, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-
-	srv, err := server.New(cfg, logger, newStore)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "runnel-server:", err)
-		return 2
+	srv, code := build(ctx, args, environ, logger, stderr)
+	if srv == nil {
+		return code
 	}
 	if err := srv.Run(ctx); err != nil {
 		logger.Error("server stopped", "error", err)
-		return 1
+		return exitFailed
 	}
-	return 0
+	return exitOK
 }
 
-// storageBackends is the explicit registry of built-in storage backends.
-// iouring is listed in every build; without the `iouring` build tag its
-// constructor fails with a message naming the fallback.
-func storageBackends() map[string]server.StoreFactory {
-	return map[string]server.StoreFactory{
-		filestore.Name:     builtinStore(filestore.DecodeConfig, filestore.New),
-		mmapstore.Name:     builtinStore(mmapstore.DecodeConfig, mmapstore.New),
-		directiostore.Name: builtinStore(directiostore.DecodeConfig, directiostore.New),
-		iouringstore.Name:  builtinStore(iouringstore.DecodeConfig, iouringstore.New),
+// build loads the configuration, fills the registry and constructs the
+// server; on failure it prints one line and returns the exit code.
+func build(ctx context.Context, args, environ []string, logger *slog.Logger, stderr io.Writer) (*server.Server, int) {
+	cfg, reg, err := load(args, environ)
+	if err != nil {
+		fmt.Fprintln(stderr, "runnel-server:", err)
+		return nil, exitConfig
 	}
+	srv, err := server.New(ctx, cfg, logger, reg)
+	if err != nil {
+		fmt.Fprintln(stderr, "runnel-server:", err)
+		return nil, exitConfig
+	}
+	return srv, exitOK
 }
 
-// builtinStore joins a backend's strict config decoder and constructor
-// into one factory.
-func builtinStore[C any](decode func(map[string]any) (C, error), newStore func(component.Env, C) (*dirstore.Store, error)) server.StoreFactory {
-	return func(env component.Env, raw map[string]any) (storage.Store, error) {
-		cfg, err := decode(raw)
-		if err != nil {
-			return nil, err
-		}
-		s, err := newStore(env, cfg)
-		if err != nil {
-			return nil, err // not s: a nil *Store in an interface is not nil
-		}
-		return s, nil
+// load reads the configuration and builds the registry: the built-in set.
+func load(args, environ []string) (*config.Config, *registry.Registry, error) {
+	cfg, err := config.Load(args, environ)
+	if err != nil {
+		return nil, nil, err
 	}
+	reg := &registry.Registry{}
+	if err := reg.AddSet(registry.SourceBuiltin, builtin.Set(server.Version)); err != nil {
+		return nil, nil, err
+	}
+	return cfg, reg, nil
 }
 
-func backendNames(m map[string]server.StoreFactory) string {
-	return strings.Join(slices.Sorted(maps.Keys(m)), ", ")
+// listPlugins prints one line per available implementation.
+func listPlugins(args, environ []string, stdout, stderr io.Writer) int {
+	_, reg, err := load(args, environ)
+	if err != nil {
+		fmt.Fprintln(stderr, "runnel-server:", err)
+		return exitConfig
+	}
+	w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "KIND\tNAME\tSOURCE\tVERSION\tSTABILITY")
+	for _, l := range reg.List() {
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", l.Kind, l.Name, l.Source, l.Version, l.Stability)
+	}
+	if err := w.Flush(); err != nil {
+		return exitFailed
+	}
+	return exitOK
+}
+
+// checkConfig validates a configuration the way a start would, building
+// every configured plugin instance, without opening data or listening.
+func checkConfig(args, environ []string, stdout, stderr io.Writer) int {
+	ctx := context.Background()
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	srv, code := build(ctx, args, environ, logger, stderr)
+	if srv == nil {
+		return code
+	}
+	if err := srv.Discard(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		fmt.Fprintln(stderr, "runnel-server:", err)
+		return exitFailed
+	}
+	fmt.Fprintln(stdout, "configuration OK")
+	return exitOK
 }

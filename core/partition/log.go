@@ -72,6 +72,18 @@ func (l *Log) FirstOffset() uint64 { return l.segs[0].base() }
 // NextOffset is the offset the next appended message gets.
 func (l *Log) NextOffset() uint64 { return l.next }
 
+// SealedSegments lists the sealed segments, oldest first. Their files no
+// longer change, so a copy of them (an archive) is final.
+func (l *Log) SealedSegments() []storage.SegmentID {
+	var ids []storage.SegmentID
+	for _, seg := range l.segs {
+		if seg.sealed {
+			ids = append(ids, seg.id)
+		}
+	}
+	return ids
+}
+
 // Empty reports whether the log holds no message.
 func (l *Log) Empty() bool { return l.next == l.FirstOffset() }
 

@@ -34,10 +34,34 @@ var pluginConfigPrefixes = []string{"storage.config."}
 
 // Config is the whole server configuration.
 type Config struct {
-	System  System  `koanf:"system"`
-	Root    Root    `koanf:"root"`
-	TCP     TCP     `koanf:"tcp"`
-	Storage Storage `koanf:"storage"`
+	System    System       `koanf:"system"`
+	Root      Root         `koanf:"root"`
+	TCP       TCP          `koanf:"tcp"`
+	Storage   Storage      `koanf:"storage"`
+	Archivers []PluginSlot `koanf:"archivers"`
+	Plugins   Plugins      `koanf:"plugins"`
+}
+
+// PluginSlot is one configured instance of a plugin kind that can have
+// several ([[archivers]]): its own name, the implementation's name, and
+// the implementation's config table.
+type PluginSlot struct {
+	Name   string         `koanf:"name"`
+	Type   string         `koanf:"type"`
+	Config map[string]any `koanf:"config"`
+}
+
+// Plugins locates external plugin bundles.
+type Plugins struct {
+	Dir     string   `koanf:"dir"`
+	Bundles []Bundle `koanf:"bundles"`
+}
+
+// Bundle is one external plugin binary and the digest it must have.
+type Bundle struct {
+	Name   string `koanf:"name"`
+	File   string `koanf:"file"`
+	SHA256 string `koanf:"sha256"`
 }
 
 // System holds data placement and durability.
@@ -48,6 +72,12 @@ type System struct {
 	Topic     Topic     `koanf:"topic"`
 	Retention Retention `koanf:"retention"`
 	Dedup     Dedup     `koanf:"message_deduplication"`
+	Archive   Archive   `koanf:"archive"`
+}
+
+// Archive holds when sealed segments are copied to the archivers.
+type Archive struct {
+	Interval time.Duration `koanf:"interval"`
 }
 
 // Dedup holds per-partition message deduplication by id.
@@ -262,6 +292,17 @@ func loadEnv(environ []string, known []string) (*koanf.Koanf, error) {
 	return layer, nil
 }
 
+// checkInstanceName accepts names that are safe in paths and log keys.
+func checkInstanceName(name string) error {
+	if name == "" || len(name) > 64 {
+		return fmt.Errorf("want 1 to 64 characters, got %q", name)
+	}
+	if strings.Trim(name, "abcdefghijklmnopqrstuvwxyz0123456789_-") != "" {
+		return fmt.Errorf("%q: use a-z, 0-9, _ and -", name)
+	}
+	return nil
+}
+
 // Validate checks values that decode but make no sense, naming the key.
 func (c *Config) Validate() error {
 	var errs []error
@@ -311,6 +352,38 @@ func (c *Config) Validate() error {
 	}
 	if c.Storage.Backend == "" {
 		bad("storage.backend", "must not be empty")
+	}
+	if c.System.Archive.Interval <= 0 {
+		bad("system.archive.interval", "must be positive, got %s", c.System.Archive.Interval)
+	}
+	names := map[string]bool{}
+	for i, a := range c.Archivers {
+		key := fmt.Sprintf("archivers[%d]", i)
+		if err := checkInstanceName(a.Name); err != nil {
+			bad(key+".name", "%v", err)
+		} else if names[a.Name] {
+			bad(key+".name", "%q is used twice", a.Name)
+		}
+		names[a.Name] = true
+		if a.Type == "" {
+			bad(key+".type", "must name an archiver plugin")
+		}
+	}
+	bundles := map[string]bool{}
+	for i, b := range c.Plugins.Bundles {
+		key := fmt.Sprintf("plugins.bundles[%d]", i)
+		if err := checkInstanceName(b.Name); err != nil {
+			bad(key+".name", "%v", err)
+		} else if bundles[b.Name] {
+			bad(key+".name", "%q is used twice", b.Name)
+		}
+		bundles[b.Name] = true
+		if b.File == "" {
+			bad(key+".file", "must name the bundle's binary")
+		}
+		if len(b.SHA256) != 64 || strings.Trim(strings.ToLower(b.SHA256), "0123456789abcdef") != "" {
+			bad(key+".sha256", "want the 64 hex digits of the binary's SHA-256")
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -81,6 +81,11 @@ func TestRefusesNamingTheKey(t *testing.T) {
 		{name: "bad address", env: []string{"RUNNEL_TCP_ADDRESS=nocolon"}, want: "tcp.address"},
 		{name: "short root password", env: []string{"RUNNEL_ROOT_PASSWORD=x"}, want: "root.password"},
 		{name: "cert without key", env: []string{"RUNNEL_TCP_TLS_CERT_FILE=c.pem"}, want: "tcp.tls.cert_file"},
+		{name: "archiver without type", file: "[[archivers]]\nname = \"a\"\n", want: "archivers[0].type"},
+		{name: "archiver names twice", file: "[[archivers]]\nname = \"a\"\ntype = \"disk\"\n[[archivers]]\nname = \"a\"\ntype = \"disk\"\n", want: "archivers[1].name"},
+		{name: "archiver unknown key", file: "[[archivers]]\nname = \"a\"\ntype = \"disk\"\nbucket = \"b\"\n", want: "bucket"},
+		{name: "bundle bad digest", file: "[[plugins.bundles]]\nname = \"b\"\nfile = \"f\"\nsha256 = \"xyz\"\n", want: "plugins.bundles[0].sha256"},
+		{name: "bad archive interval", env: []string{"RUNNEL_SYSTEM_ARCHIVE_INTERVAL=0s"}, want: "system.archive.interval"},
 	}
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -98,6 +103,38 @@ func TestRefusesNamingTheKey(t *testing.T) {
 				t.Fatalf("error %q does not name %q", err, tc.want)
 			}
 		})
+	}
+}
+
+func TestArchiversAndBundlesFromFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.toml")
+	writeFile(t, path, `
+[[archivers]]
+name = "cold"
+type = "disk"
+[archivers.config]
+path = "/mnt/a"
+
+[[archivers]]
+name = "cas-1"
+type = "cas"
+
+[plugins]
+dir = "/opt/plugins"
+[[plugins.bundles]]
+name = "cas"
+file = "runnel-plugin-cas"
+sha256 = "`+strings.Repeat("ab", 32)+`"
+`)
+	cfg, err := Load([]string{"--config", path}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Archivers) != 2 || cfg.Archivers[0].Type != "disk" || cfg.Archivers[0].Config["path"] != "/mnt/a" || cfg.Archivers[1].Name != "cas-1" {
+		t.Fatalf("archivers: %+v", cfg.Archivers)
+	}
+	if cfg.Plugins.Dir != "/opt/plugins" || len(cfg.Plugins.Bundles) != 1 || cfg.Plugins.Bundles[0].File != "runnel-plugin-cas" {
+		t.Fatalf("plugins: %+v", cfg.Plugins)
 	}
 }
 

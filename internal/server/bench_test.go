@@ -12,9 +12,8 @@ import (
 	"time"
 
 	"github.com/runnel-io/runnel/internal/config"
-	"github.com/runnel-io/runnel/plugins/component"
-	"github.com/runnel-io/runnel/plugins/storage"
-	"github.com/runnel-io/runnel/plugins/storage/filestore"
+	"github.com/runnel-io/runnel/plugins/builtin"
+	"github.com/runnel-io/runnel/plugins/registry"
 	"github.com/runnel-io/runnel/sdk/client"
 	"github.com/runnel-io/runnel/sdk/wire"
 )
@@ -30,9 +29,11 @@ func startInProcess(b *testing.B, env ...string) string {
 		b.Fatal(err)
 	}
 	logs := &addrCapture{found: make(chan string, 1)}
-	srv, err := New(cfg, slog.New(slog.NewTextHandler(logs, nil)), func(env component.Env, _ map[string]any) (storage.Store, error) {
-		return filestore.New(env, filestore.Config{})
-	})
+	var reg registry.Registry
+	if err := reg.AddSet(registry.SourceBuiltin, builtin.Set("bench")); err != nil {
+		b.Fatal(err)
+	}
+	srv, err := New(context.Background(), cfg, slog.New(slog.NewTextHandler(logs, nil)), &reg)
 	if err != nil {
 		b.Fatal(err)
 	}

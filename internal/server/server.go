@@ -18,16 +18,14 @@ import (
 	"github.com/runnel-io/runnel/internal/auth"
 	"github.com/runnel-io/runnel/internal/config"
 	"github.com/runnel-io/runnel/internal/metastore"
+	"github.com/runnel-io/runnel/plugins/archiver"
 	"github.com/runnel-io/runnel/plugins/component"
+	"github.com/runnel-io/runnel/plugins/registry"
 	"github.com/runnel-io/runnel/plugins/storage"
 	"github.com/runnel-io/runnel/plugins/transport"
 	"github.com/runnel-io/runnel/plugins/transport/tcptransport"
 	"github.com/runnel-io/runnel/sdk/wire"
 )
-
-// StoreFactory builds the configured storage backend from its raw
-// [storage.config] subtree. It must not do I/O; Start does.
-type StoreFactory func(env component.Env, raw map[string]any) (storage.Store, error)
 
 // Version is what GetStats reports.
 const (
@@ -51,10 +49,11 @@ type Server struct {
 	cfg *config.Config
 	log *slog.Logger
 
-	meta  *metastore.Store
-	store storage.Store
-	parts *partitions
-	tcp   *tcptransport.Transport
+	meta      *metastore.Store
+	store     storage.Store
+	archivers []*archiveTarget
+	parts     *partitions
+	tcp       *tcptransport.Transport
 
 	// topology serialises changes to the set of partitions (create/delete
 	// topics, partitions, streams, purge) against the requests that use a
@@ -94,23 +93,74 @@ type topicKey struct{ stream, topic uint32 }
 // at once; two consumers sharing a stripe only wait for each other.
 const offsetLockStripes = 64
 
-// New checks the configuration and builds the server without doing I/O.
-func New(cfg *config.Config, logger *slog.Logger, newStore StoreFactory) (*Server, error) {
+// New checks the configuration and builds the server and the plugin
+// instances the configuration names, taken from reg. Built-in plugins do no
+// I/O here; an external plugin's process is started so it can judge its
+// own config.
+func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, reg *registry.Registry) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	store, err := newStore(component.Env{Logger: logger.With("storage", cfg.Storage.Backend), DataDir: cfg.System.Path}, cfg.Storage.Config)
+	store, err := newStore(ctx, cfg, logger, reg)
+	if err != nil {
+		return nil, err
+	}
+	archivers, err := newArchivers(ctx, cfg, logger, reg)
+	if err != nil {
+		_ = store.Close(ctx)
+		return nil, err
+	}
+	return &Server{
+		cfg:       cfg,
+		log:       logger,
+		store:     store,
+		archivers: archivers,
+		clients:   newClients(),
+		members:   metadata.NewMembership(),
+		balanced:  make(map[topicKey]*atomic.Uint32),
+	}, nil
+}
+
+func newStore(ctx context.Context, cfg *config.Config, logger *slog.Logger, reg *registry.Registry) (storage.Store, error) {
+	e, err := reg.Storage.Get(cfg.Storage.Backend)
+	if err != nil {
+		return nil, fmt.Errorf("server: config: storage.backend: %w", err)
+	}
+	env := component.Env{Logger: logger.With("plugin", "storage."+cfg.Storage.Backend), DataDir: cfg.System.Path}
+	store, err := e.Factory.New(ctx, env, cfg.Storage.Config)
 	if err != nil {
 		return nil, fmt.Errorf("server: config: storage backend %q: %w", cfg.Storage.Backend, err)
 	}
-	return &Server{
-		cfg:      cfg,
-		log:      logger,
-		store:    store,
-		clients:  newClients(),
-		members:  metadata.NewMembership(),
-		balanced: make(map[topicKey]*atomic.Uint32),
-	}, nil
+	return store, nil
+}
+
+// newArchivers builds every [[archivers]] instance; each gets a data
+// directory of its own under <system.path>/archivers/<name>.
+func newArchivers(ctx context.Context, cfg *config.Config, logger *slog.Logger, reg *registry.Registry) ([]*archiveTarget, error) {
+	var out []*archiveTarget
+	closeAll := func() {
+		for _, t := range out {
+			_ = t.archiver.Close(ctx)
+		}
+	}
+	for i, slot := range cfg.Archivers {
+		e, err := reg.Archiver.Get(slot.Type)
+		if err != nil {
+			closeAll()
+			return nil, fmt.Errorf("server: config: archivers[%d] %q: type: %w", i, slot.Name, err)
+		}
+		env := component.Env{
+			Logger:  logger.With("plugin", "archiver."+slot.Type, "instance", slot.Name),
+			DataDir: filepath.Join(cfg.System.Path, "archivers", slot.Name),
+		}
+		a, err := e.Factory.New(ctx, env, slot.Config)
+		if err != nil {
+			closeAll()
+			return nil, fmt.Errorf("server: config: archivers[%d] %q: %w", i, slot.Name, err)
+		}
+		out = append(out, &archiveTarget{name: slot.Name, archiver: a, archived: map[archiver.Key]bool{}})
+	}
+	return out, nil
 }
 
 // Run opens everything, serves until ctx ends, then shuts down in order:
@@ -140,6 +190,13 @@ func (s *Server) Run(ctx context.Context) (err error) {
 		defer wg.Done()
 		s.runMaintenance(bg)
 	}()
+	if len(s.archivers) > 0 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.runArchiving(bg, s.cfg.System.Archive.Interval)
+		}()
+	}
 	if s.cfg.System.Partition.Fsync == config.FsyncInterval {
 		wg.Add(1)
 		go func() {
@@ -193,6 +250,11 @@ func (s *Server) open(ctx context.Context) error {
 
 	if err := s.store.Start(ctx); err != nil {
 		return fmt.Errorf("server: storage %q: %w", s.cfg.Storage.Backend, err)
+	}
+	for _, t := range s.archivers {
+		if err := t.archiver.Start(ctx); err != nil {
+			return fmt.Errorf("server: archiver %q: %w", t.name, err)
+		}
 	}
 	s.parts = newPartitions(s.store, partition.Config{SegmentBytesMax: uint64(s.cfg.System.Segment.Size)}, s.cfg.System.Partition.Fsync, s.cfg.System.Dedup)
 	if err := s.openPartitions(ctx); err != nil {
@@ -290,6 +352,17 @@ func (s *Server) bootstrapRoot(ctx context.Context) error {
 	return nil
 }
 
+// Discard releases what New built, for a server that will not Run
+// (check-config).
+func (s *Server) Discard(ctx context.Context) error {
+	var errs []error
+	errs = append(errs, s.store.Close(ctx))
+	for _, t := range s.archivers {
+		errs = append(errs, t.archiver.Close(ctx))
+	}
+	return errors.Join(errs...)
+}
+
 func (s *Server) closeAll() {
 	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
@@ -299,6 +372,11 @@ func (s *Server) closeAll() {
 	if s.store != nil {
 		if err := s.store.Close(ctx); err != nil {
 			s.log.Error("close storage", "error", err)
+		}
+	}
+	for _, t := range s.archivers {
+		if err := t.archiver.Close(ctx); err != nil {
+			s.log.Error("close archiver", "archiver", t.name, "error", err)
 		}
 	}
 	if s.meta != nil {

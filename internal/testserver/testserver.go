@@ -75,6 +75,7 @@ type Server struct {
 
 	t      testing.TB
 	binary string
+	args   []string
 	env    []string
 	cmd    *exec.Cmd
 	output *lockedBuffer
@@ -86,7 +87,13 @@ type Server struct {
 // The server is stopped when the test ends.
 func Start(t testing.TB, binary string, env ...string) *Server {
 	t.Helper()
-	s := &Server{t: t, binary: binary, DataDir: t.TempDir()}
+	return StartArgs(t, binary, nil, env...)
+}
+
+// StartArgs is Start with command-line arguments (for example --config).
+func StartArgs(t testing.TB, binary string, args []string, env ...string) *Server {
+	t.Helper()
+	s := &Server{t: t, binary: binary, args: args, DataDir: t.TempDir()}
 	s.env = append([]string{
 		"RUNNEL_SYSTEM_PATH=" + s.DataDir,
 		"RUNNEL_TCP_ADDRESS=127.0.0.1:0",
@@ -112,7 +119,7 @@ func (s *Server) Pid() int { return s.cmd.Process.Pid }
 func (s *Server) start() {
 	s.t.Helper()
 	s.output = &lockedBuffer{}
-	cmd := exec.Command(s.binary)
+	cmd := exec.Command(s.binary, s.args...)
 	cmd.Env = append(os.Environ(), s.env...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

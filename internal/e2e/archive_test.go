@@ -1,0 +1,118 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/runnel-io/runnel/internal/testserver"
+	"github.com/runnel-io/runnel/sdk/wire"
+)
+
+// TestDiskArchiverReceivesSealedSegments: with a disk archiver configured,
+// every sealed segment's log and index reach the archive byte for byte,
+// while the active segment does not; after a restart nothing is copied
+// twice and new seals are archived too.
+func TestDiskArchiverReceivesSealedSegments(t *testing.T) {
+	archiveDir := t.TempDir()
+	cfgFile := filepath.Join(t.TempDir(), "runnel.toml")
+	cfg := "[[archivers]]\nname = \"cold\"\ntype = \"disk\"\n[archivers.config]\npath = \"" + archiveDir + "\"\n"
+	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := testserver.StartArgs(t, serverBinary, []string{"--config", cfgFile},
+		"RUNNEL_SYSTEM_SEGMENT_SIZE=1MiB", "RUNNEL_SYSTEM_ARCHIVE_INTERVAL=50ms")
+	c := runnelClient(t, s)
+	ctx := context.Background()
+	if _, err := c.CreateStream(ctx, "arch"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CreateTopic(ctx, wire.CreateTopicRequest{StreamID: wire.NamedID("arch"), PartitionsCount: 1, Name: "t"}); err != nil {
+		t.Fatal(err)
+	}
+	sendBytes(t, s, 12) // 12 x 50 x ~4 KiB: two sealed 1 MiB segments and an active one
+
+	// Two sealed segments, two files each; the active segment stays local.
+	testserver.Eventually(t, "sealed segments archived", func() bool { return len(archivedFiles(t, archiveDir, s.DataDir)) == 4 })
+	checkArchivedCopies(t, archiveDir, s.DataDir)
+
+	before := modTimes(t, archiveDir, s.DataDir)
+	s.Restart()
+	sendBytes(t, s, 6)
+	testserver.Eventually(t, "a new seal archived after restart", func() bool { return len(archivedFiles(t, archiveDir, s.DataDir)) == 6 })
+	checkArchivedCopies(t, archiveDir, s.DataDir)
+	for path, mtime := range before {
+		if now := modTimes(t, archiveDir, s.DataDir)[path]; !now.Equal(mtime) {
+			t.Errorf("%s was copied again after the restart", path)
+		}
+	}
+}
+
+func modTimes(t *testing.T, archiveDir, dataDir string) map[string]time.Time {
+	t.Helper()
+	out := map[string]time.Time{}
+	for archived := range archivedFiles(t, archiveDir, dataDir) {
+		st, err := os.Stat(archived)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[archived] = st.ModTime()
+	}
+	return out
+}
+
+// checkArchivedCopies compares every archived file with its local original.
+func checkArchivedCopies(t *testing.T, archiveDir, dataDir string) {
+	t.Helper()
+	for archived, local := range archivedFiles(t, archiveDir, dataDir) {
+		a, err := os.ReadFile(archived)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l, err := os.ReadFile(local)
+		if err != nil {
+			t.Fatalf("archived %s has no local original: %v", archived, err)
+		}
+		if !bytes.Equal(a, l) || len(a) == 0 {
+			t.Fatalf("%s (%d bytes) differs from %s (%d bytes)", archived, len(a), local, len(l))
+		}
+	}
+}
+
+func sendBytes(t *testing.T, s *server, n int) {
+	t.Helper()
+	c := runnelClient(t, s)
+	ctx := context.Background()
+	payload := bytes.Repeat([]byte("a"), 4000)
+	for i := 0; i < n; i++ {
+		msgs := make([]wire.Message, 50)
+		for j := range msgs {
+			msgs[j] = wire.Message{Payload: payload}
+		}
+		if err := c.SendMessages(ctx, wire.NamedID("arch"), wire.NamedID("t"), wire.ToPartition(0), msgs); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// archivedFiles maps each archived segment file to the local file it copies.
+func archivedFiles(t *testing.T, archiveDir, dataDir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	root := filepath.Join(archiveDir, "objects", "segments")
+	_ = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return nil
+		}
+		rel, _ := filepath.Rel(root, path)
+		parts := strings.Split(filepath.ToSlash(rel), "/") // stream/topic/partition/file
+		out[path] = filepath.Join(dataDir, "streams", parts[0], "topics", parts[1], "partitions", parts[2], parts[3])
+		return nil
+	})
+	return out
+}

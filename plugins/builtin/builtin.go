@@ -1,0 +1,32 @@
+package builtin
+
+import (
+	"github.com/runnel-io/runnel/plugins/archiver"
+	"github.com/runnel-io/runnel/plugins/archiver/diskarchiver"
+	"github.com/runnel-io/runnel/plugins/component"
+	"github.com/runnel-io/runnel/plugins/registry"
+	"github.com/runnel-io/runnel/plugins/storage"
+	"github.com/runnel-io/runnel/plugins/storage/directiostore"
+	"github.com/runnel-io/runnel/plugins/storage/filestore"
+	"github.com/runnel-io/runnel/plugins/storage/iouringstore"
+	"github.com/runnel-io/runnel/plugins/storage/mmapstore"
+)
+
+// Set lists the built-in implementations. iouring is always listed; in a
+// server built without the `iouring` tag its constructor fails with a
+// message naming the fallback.
+func Set(version string) registry.Set {
+	return registry.Set{
+		Name:    "builtin",
+		Version: version,
+		Storage: []component.Factory[storage.Store]{
+			filestore.Factory(),
+			mmapstore.Factory(),
+			directiostore.Factory(),
+			iouringstore.Factory(),
+		},
+		Archiver: []component.Factory[archiver.Archiver]{
+			diskarchiver.Factory(),
+		},
+	}
+}

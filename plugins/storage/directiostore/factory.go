@@ -1,0 +1,12 @@
+package directiostore
+
+import (
+	"github.com/runnel-io/runnel/plugins/component"
+	"github.com/runnel-io/runnel/plugins/storage"
+	"github.com/runnel-io/runnel/plugins/storage/dirstore"
+)
+
+// Factory registers the directio backend (storage.backend = "directio").
+func Factory() component.Factory[storage.Store] {
+	return dirstore.Factory(component.Info{Name: Name, Stability: component.StabilityBeta, Sample: SampleTOML}, DecodeConfig, New)
+}
