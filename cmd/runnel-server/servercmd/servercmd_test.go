@@ -1,4 +1,4 @@
-package main
+package servercmd
 
 import (
 	"bytes"
@@ -12,7 +12,7 @@ func runCmd(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	env := []string{"RUNNEL_SYSTEM_PATH=" + t.TempDir(), "RUNNEL_ROOT_PASSWORD=secret"}
-	code := run(args, env, &out, &errb)
+	code := run(args, env, &out, &errb, nil)
 	return code, out.String(), errb.String()
 }
 

@@ -1,0 +1,139 @@
+package servercmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"text/tabwriter"
+
+	"github.com/runnel-io/runnel/internal/config"
+	"github.com/runnel-io/runnel/internal/server"
+	"github.com/runnel-io/runnel/plugins/builtin"
+	"github.com/runnel-io/runnel/plugins/registry"
+)
+
+// Exit codes.
+const (
+	exitOK     = 0
+	exitFailed = 1
+	exitConfig = 2
+)
+
+// Bundle is a plugin set compiled into this binary beside the built-in
+// one (what runnel-build generates).
+type Bundle struct {
+	Set registry.Set
+}
+
+// Main runs runnel-server with args (without the program name) and
+// returns the exit code. bundles are registered after the built-in set,
+// as registry.SourceBundle(set name).
+func Main(args, environ []string, stdout, stderr io.Writer, bundles ...Bundle) int {
+	return run(args, environ, stdout, stderr, bundles)
+}
+
+func run(args, environ []string, stdout, stderr io.Writer, bundles []Bundle) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "plugins":
+			if len(args) < 2 || args[1] != "list" {
+				fmt.Fprintln(stderr, "runnel-server: usage: runnel-server plugins list [config flags]")
+				return exitConfig
+			}
+			return listPlugins(args[2:], environ, stdout, stderr, bundles)
+		case "check-config":
+			return checkConfig(args[1:], environ, stdout, stderr, bundles)
+		}
+	}
+	return serve(args, environ, stdout, stderr, bundles)
+}
+
+func serve(args, environ []string, stdout, stderr io.Writer, bundles []Bundle) int {
+	logger := slog.New(slog.NewTextHandler(stdout, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	srv, code := build(ctx, args, environ, logger, stderr, bundles)
+	if srv == nil {
+		return code
+	}
+	if err := srv.Run(ctx); err != nil {
+		logger.Error("server stopped", "error", err)
+		return exitFailed
+	}
+	return exitOK
+}
+
+// build loads the configuration, fills the registry and constructs the
+// server; on failure it prints one line and returns the exit code.
+func build(ctx context.Context, args, environ []string, logger *slog.Logger, stderr io.Writer, bundles []Bundle) (*server.Server, int) {
+	cfg, reg, err := load(args, environ, bundles)
+	if err != nil {
+		fmt.Fprintln(stderr, "runnel-server:", err)
+		return nil, exitConfig
+	}
+	srv, err := server.New(ctx, cfg, logger, reg)
+	if err != nil {
+		fmt.Fprintln(stderr, "runnel-server:", err)
+		return nil, exitConfig
+	}
+	return srv, exitOK
+}
+
+// load reads the configuration and builds the registry: the built-in
+// set, then the compiled-in bundles.
+func load(args, environ []string, bundles []Bundle) (*config.Config, *registry.Registry, error) {
+	cfg, err := config.Load(args, environ)
+	if err != nil {
+		return nil, nil, err
+	}
+	reg := &registry.Registry{}
+	if err := reg.AddSet(registry.SourceBuiltin, builtin.Set(server.Version)); err != nil {
+		return nil, nil, err
+	}
+	for _, b := range bundles {
+		if err := reg.AddSet(registry.SourceBundle(b.Set.Name), b.Set); err != nil {
+			return nil, nil, err
+		}
+	}
+	return cfg, reg, nil
+}
+
+// listPlugins prints one line per available implementation.
+func listPlugins(args, environ []string, stdout, stderr io.Writer, bundles []Bundle) int {
+	_, reg, err := load(args, environ, bundles)
+	if err != nil {
+		fmt.Fprintln(stderr, "runnel-server:", err)
+		return exitConfig
+	}
+	w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "KIND\tNAME\tSOURCE\tVERSION\tSTABILITY")
+	for _, l := range reg.List() {
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", l.Kind, l.Name, l.Source, l.Version, l.Stability)
+	}
+	if err := w.Flush(); err != nil {
+		return exitFailed
+	}
+	return exitOK
+}
+
+// checkConfig validates a configuration the way a start would, building
+// every configured plugin instance, without opening data or listening.
+func checkConfig(args, environ []string, stdout, stderr io.Writer, bundles []Bundle) int {
+	ctx := context.Background()
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	srv, code := build(ctx, args, environ, logger, stderr, bundles)
+	if srv == nil {
+		return code
+	}
+	if err := srv.Discard(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		fmt.Fprintln(stderr, "runnel-server:", err)
+		return exitFailed
+	}
+	fmt.Fprintln(stdout, "configuration OK")
+	return exitOK
+}
