@@ -18,14 +18,14 @@ FUZZ_TARGETS := \
 	./sdk/wire:FuzzDecodeSendMessages \
 	./plugins/transport/tcptransport:FuzzConnection
 
-.PHONY: all build run test test-unit test-fuzz fuzz bench bench-storage clean
+.PHONY: all build run test test-unit test-fuzz fuzz bench bench-storage bench-tool bench-peer clean
 
 all: build
 
 # bin/runnel-server-iouring is the server with the io_uring storage
 # backend compiled in (storage.backend = "iouring").
 build:
-	$(GO) build -o $(BIN)/ ./cmd/...
+	$(GO) build -buildvcs=auto -o $(BIN)/ ./cmd/...
 	$(GO) build $(IOURING) -o $(BIN)/runnel-server-iouring ./cmd/runnel-server
 
 run: build
@@ -61,6 +61,18 @@ BENCH_PACKAGES := ./core/partition ./internal/server ./internal/e2e ./internal/m
 bench:
 	$(GO) test -run='^$$' -bench=. -benchtime=300x -count=3 $(BENCH_PACKAGES)
 	$(MAKE) bench-storage
+
+# runnel-bench against a server it starts (1 KiB messages, 1000 per batch).
+bench-tool: build
+	$(BIN)/runnel-bench pinned-producer --start-server --fsync never --message-size 1KiB \
+		--messages-per-batch 1000 --total-bytes 200MB --output-dir bench-results/pinned-producer
+	$(BIN)/runnel-bench pinned-consumer --start-server --fsync never --message-size 1KiB \
+		--messages-per-batch 1000 --total-bytes 200MB --output-dir bench-results/pinned-consumer
+
+# Runnel against NATS JetStream on this machine, same shapes, alternating
+# rounds; installs nats-server and the nats CLI into bin/peer once.
+bench-peer: build
+	$(GO) run ./scripts/bench-peer --out bench-peer-results --rounds 3
 
 # One table: every storage backend against raw write/read baselines.
 bench-storage:
