@@ -18,7 +18,7 @@ FUZZ_TARGETS := \
 	./sdk/wire:FuzzDecodeSendMessages \
 	./plugins/transport/tcptransport:FuzzConnection
 
-.PHONY: all build run test test-unit test-fuzz fuzz bench bench-storage bench-tool bench-peer clean
+.PHONY: all build run tools test test-unit test-fuzz fuzz bench bench-storage bench-tool bench-peer clean
 
 all: build
 
@@ -31,7 +31,14 @@ build:
 run: build
 	$(BIN)/runnel-server
 
-test: build test-unit test-fuzz
+test: build tools test-unit test-fuzz
+
+# Real servers the tests talk to, installed once into .tools/bin.
+TOOLS     := .tools/bin
+VERSITYGW := $(TOOLS)/versitygw
+tools: $(VERSITYGW)
+$(VERSITYGW):
+	GOBIN=$(CURDIR)/$(TOOLS) $(GO) install github.com/versity/versitygw/cmd/versitygw@v1.8.0
 
 test-unit:
 	$(GO) vet ./...

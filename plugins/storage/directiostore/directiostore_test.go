@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -74,33 +73,6 @@ func TestSampleConfig(t *testing.T) {
 		if _, err := directiostore.DecodeConfig(raw); err == nil {
 			t.Fatalf("DecodeConfig accepted %v", raw)
 		}
-	}
-}
-
-func TestNewDoesNoIO(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "not", "yet")
-	if _, err := directiostore.New(component.Env{DataDir: dir}, directiostore.Config{}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
-		t.Fatalf("New touched the disk: %v", err)
-	}
-	if _, err := directiostore.New(component.Env{}, directiostore.Config{}); err == nil {
-		t.Fatal("an empty data directory was accepted")
-	}
-}
-
-// TestLayoutMatchesFile checks the paths are the file backend's.
-func TestLayoutMatchesFile(t *testing.T) {
-	dir := t.TempDir()
-	s := storagetest.StartStore(t, newStore, dir)
-	id := storage.SegmentID{PartitionKey: storage.PartitionKey{Stream: 1, Topic: 22, Partition: 333}, BaseOffset: 4096}
-	want := filepath.Join(dir, "streams", "1", "topics", "22", "partitions", "333", "00000000000000004096.log")
-	if got := s.Path(id, storage.FileLog); got != want {
-		t.Fatalf("path %s, want %s", got, want)
-	}
-	if got := s.Path(id, storage.FileIndex); got != want[:len(want)-len(".log")]+".index" {
-		t.Fatalf("index path %s", got)
 	}
 }
 

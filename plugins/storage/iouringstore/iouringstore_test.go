@@ -6,8 +6,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 
@@ -29,29 +27,6 @@ func newStore(t *testing.T, dir string) storage.Store {
 
 func TestConformance(t *testing.T) {
 	storagetest.Run(t, newStore)
-}
-
-func TestNewDoesNoIO(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "not", "yet")
-	if _, err := iouringstore.New(component.Env{DataDir: dir}, iouringstore.Config{}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
-		t.Fatalf("New touched the disk: %v", err)
-	}
-	if _, err := iouringstore.New(component.Env{}, iouringstore.Config{}); err == nil {
-		t.Fatal("an empty data directory was accepted")
-	}
-}
-
-func TestLayoutMatchesFile(t *testing.T) {
-	dir := t.TempDir()
-	s := storagetest.StartStore(t, newStore, dir)
-	id := storage.SegmentID{PartitionKey: storage.PartitionKey{Stream: 1, Topic: 22, Partition: 333}, BaseOffset: 4096}
-	want := filepath.Join(dir, "streams", "1", "topics", "22", "partitions", "333", "00000000000000004096.log")
-	if got := s.Path(id, storage.FileLog); got != want {
-		t.Fatalf("path %s, want %s", got, want)
-	}
 }
 
 // TestSharedRing drives many files of one store from many goroutines at
