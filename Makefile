@@ -18,7 +18,7 @@ FUZZ_TARGETS := \
 	./sdk/wire:FuzzDecodeSendMessages \
 	./plugins/transport/tcptransport:FuzzConnection
 
-.PHONY: all build run tools test test-unit test-fuzz fuzz bench bench-storage bench-tool bench-peer clean
+.PHONY: all build run tools test test-unit test-fuzz fuzz bench bench-storage bench-tool bench-peer sim clean
 
 all: build
 
@@ -75,6 +75,12 @@ bench-tool: build
 		--messages-per-batch 1000 --total-bytes 200MB --output-dir bench-results/pinned-producer
 	$(BIN)/runnel-bench pinned-consumer --start-server --fsync never --message-size 1KiB \
 		--messages-per-batch 1000 --total-bytes 200MB --output-dir bench-results/pinned-consumer
+
+# The VSR simulator over many seeds (make test runs a few hundred).
+SIM_SEEDS ?= 10000
+SIM_TICKS ?= 4000
+sim:
+	$(GO) run ./cmd/vopr -seed 1 -count $(SIM_SEEDS) -ticks $(SIM_TICKS) -quiet
 
 # Runnel against NATS JetStream on this machine, same shapes, alternating
 # rounds; installs nats-server and the nats CLI into bin/peer once.

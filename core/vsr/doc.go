@@ -1,0 +1,57 @@
+// Package vsr is Runnel's Viewstamped Replication core: a single-threaded,
+// deterministic replica state machine with no I/O of its own.
+//
+// The shape follows etcd-raft's RawNode. The host feeds inputs — Step (a
+// message from a replica or a client), Tick (one logical clock tick) — and
+// after every input collects a Ready: a superblock to persist, journal writes
+// to persist, messages that may leave before those writes are durable
+// (prepare relays) and messages that may leave only after. The host persists,
+// sends, then calls Advance, which is the I/O completion: the replica learns
+// that the writes are durable (and may now acknowledge them). Committed ops
+// are executed synchronously through the StateMachine given at construction,
+// because replies and the client table need their results.
+//
+// Protocol: VSR revisited with TigerBeetle's changes (persistent view state,
+// no diskless recovery). The primary of view v is replica v mod n. Prepares
+// are immutable, checksummed (XXH3-128) and hash-chained through the parent
+// checksum; a header's checksum is its identity, so any replica can repair
+// any op from any peer without trusting it. Backups acknowledge cumulatively
+// (PrepareOk for op k means "every op up to k of this view's log is durable
+// here"), the primary commits an op once a replication quorum has acked it
+// and commits in op order, and backups learn commits from later prepares and
+// commit heartbeats. A view change collects DoViewChange messages from a
+// view-change quorum; the log with the highest log_view (ties: highest op)
+// wins. Each DoViewChange also describes the sender's journal slots, and an
+// uncommitted op is cut only when a nack quorum proves it cannot have
+// committed: a replica denies an op only if its slot holds nothing durable,
+// or a different readable prepare (protocol-aware recovery: an unreadable
+// slot never counts as a denial). If an op above the canonical head may
+// have been acked and nobody can produce it, the view change waits.
+//
+// Storage faults: each journal write is the prepare followed by its
+// redundant header, so a restart tells a torn write (header never written:
+// never acked) from a corrupt one (header intact: may have been acked, must
+// be repaired, and the header still bridges the hash chain). The superblock
+// (view, log_view, head, an executed anchor op, suffix headers) is written
+// as SuperblockCopies copies and read with a quorum (OpenSuperblock, which
+// also returns the repair writes).
+//
+// Data ops (Operation with the OperationData bit) travel along a ring:
+// primary → next → next, each relay forwarding as soon as it accepts the
+// prepare, acks going straight to the primary; the primary's prepare timeout
+// resends directly to every replica that has not acked. Control ops go star.
+//
+// Client sessions are registered through the log (the session number is the
+// op of the register), the client table is updated only when an op executes,
+// and execution itself deduplicates (client, request) so a request retried
+// into a second prepare still runs at most once.
+//
+// Persistence model: the journal is indexed by op (slot = op, no wrap) and
+// every durable op stays readable; a restarted replica replays its journal
+// into a fresh state machine. Checkpoints, journal wrap and state transfer
+// are not implemented yet.
+//
+// Determinism: no goroutines, no clock, no I/O, no global randomness, no map
+// iteration; a test parses this package and fails on forbidden imports or go
+// statements.
+package vsr

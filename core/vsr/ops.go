@@ -1,0 +1,199 @@
+package vsr
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+)
+
+// Runnel's replicated operations. Appends are data ops (ring); metadata
+// ops are control ops (star) whose body is core/metadata's op encoding.
+const (
+	OperationAppend   = OperationUserMin | OperationData
+	OperationMetadata = OperationUserMin + 1
+)
+
+// PartitionRef names a partition.
+type PartitionRef struct{ Stream, Topic, Partition uint32 }
+
+// AppendOp is a produce batch for one partition: Count messages in Frames.
+// It carries no offsets: they are assigned when the op is applied.
+type AppendOp struct {
+	PartitionRef
+	Count  uint32
+	Frames []byte
+}
+
+const appendOpFixedBytes = 16
+
+// EncodeAppend returns the body of an OperationAppend prepare.
+func EncodeAppend(a AppendOp) []byte {
+	b := make([]byte, appendOpFixedBytes, appendOpFixedBytes+len(a.Frames))
+	le := binary.LittleEndian
+	le.PutUint32(b[0:], a.Stream)
+	le.PutUint32(b[4:], a.Topic)
+	le.PutUint32(b[8:], a.Partition)
+	le.PutUint32(b[12:], a.Count)
+	return append(b, a.Frames...)
+}
+
+var errBadOp = errors.New("vsr: malformed op")
+
+// DecodeAppend parses an OperationAppend body. Frames aliases b.
+func DecodeAppend(b []byte) (AppendOp, error) {
+	if len(b) < appendOpFixedBytes {
+		return AppendOp{}, fmt.Errorf("%w: append of %d bytes", errBadOp, len(b))
+	}
+	le := binary.LittleEndian
+	a := AppendOp{PartitionRef: PartitionRef{le.Uint32(b[0:]), le.Uint32(b[4:]), le.Uint32(b[8:])},
+		Count: le.Uint32(b[12:]), Frames: b[appendOpFixedBytes:]}
+	if a.Count == 0 {
+		return AppendOp{}, fmt.Errorf("%w: empty append", errBadOp)
+	}
+	return a, nil
+}
+
+// AppendResult is the reply of an append: the offsets given to the batch,
+// or an error code (0 = ok) when the op could not be applied. An op that
+// fails fails identically on every replica.
+type AppendResult struct {
+	Code        uint32
+	FirstOffset uint64
+	Count       uint32
+}
+
+// Append result codes.
+const (
+	CodeOK uint32 = iota
+	CodeMalformed
+	CodeUnknownPartition
+	CodeStorage
+)
+
+// EncodeAppendResult returns the reply body.
+func EncodeAppendResult(r AppendResult) []byte {
+	b := make([]byte, 16)
+	binary.LittleEndian.PutUint32(b[0:], r.Code)
+	binary.LittleEndian.PutUint64(b[4:], r.FirstOffset)
+	binary.LittleEndian.PutUint32(b[12:], r.Count)
+	return b
+}
+
+// DecodeAppendResult parses a reply body.
+func DecodeAppendResult(b []byte) (AppendResult, error) {
+	if len(b) != 16 {
+		return AppendResult{}, fmt.Errorf("%w: append result of %d bytes", errBadOp, len(b))
+	}
+	return AppendResult{Code: binary.LittleEndian.Uint32(b[0:]), FirstOffset: binary.LittleEndian.Uint64(b[4:]),
+		Count: binary.LittleEndian.Uint32(b[12:])}, nil
+}
+
+// PartitionLogs is what Runnel's state machine needs from the partition
+// layer: append a batch at the partition's next offset (core/partition's
+// Log.Append assigns offsets from its own committed length, which is a
+// function of the committed prefix). Implementations do the disk I/O; the
+// replica only calls them for committed ops, in op order.
+type PartitionLogs interface {
+	Append(ref PartitionRef, frames []byte, count uint32, timestampMicros uint64) (firstOffset uint64, err error)
+}
+
+// MetadataApplier applies an encoded core/metadata op and returns the
+// encoded result.
+type MetadataApplier interface {
+	ApplyEncoded(body []byte, timestampMicros uint64) []byte
+}
+
+// RunnelMachine is the adapter from committed ops to Runnel's state:
+// partition appends and metadata ops. It is a sketch of the wiring the
+// server will do; errors from storage are fatal there (a replica that cannot
+// apply a committed op must stop, not diverge), here they become a code.
+type RunnelMachine struct {
+	Logs     PartitionLogs
+	Metadata MetadataApplier
+}
+
+var _ StateMachine = (*RunnelMachine)(nil)
+
+// Apply implements StateMachine.
+func (m *RunnelMachine) Apply(op, timestampMicros uint64, operation Operation, body []byte) []byte {
+	switch operation {
+	case OperationAppend:
+		a, err := DecodeAppend(body)
+		if err != nil {
+			return EncodeAppendResult(AppendResult{Code: CodeMalformed})
+		}
+		first, err := m.Logs.Append(a.PartitionRef, a.Frames, a.Count, timestampMicros)
+		if err != nil {
+			return EncodeAppendResult(AppendResult{Code: CodeStorage})
+		}
+		return EncodeAppendResult(AppendResult{FirstOffset: first, Count: a.Count})
+	case OperationMetadata:
+		if m.Metadata == nil {
+			return nil
+		}
+		return m.Metadata.ApplyEncoded(body, timestampMicros)
+	}
+	return nil
+}
+
+// MemoryMachine is an in-memory state machine for tests and the simulator:
+// every partition is a list of batches; an append returns the first offset
+// of its batch. Digest summarises the whole state so replicas can be
+// compared.
+type MemoryMachine struct {
+	logs   map[PartitionRef]*memoryLog
+	digest Checksum
+	ops    uint64
+}
+
+type memoryLog struct {
+	next    uint64
+	batches [][]byte
+}
+
+var _ StateMachine = (*MemoryMachine)(nil)
+
+// NewMemoryMachine returns an empty machine.
+func NewMemoryMachine() *MemoryMachine {
+	return &MemoryMachine{logs: make(map[PartitionRef]*memoryLog)}
+}
+
+// Apply implements StateMachine.
+func (m *MemoryMachine) Apply(op, timestampMicros uint64, operation Operation, body []byte) []byte {
+	var res AppendResult
+	if a, err := DecodeAppend(body); operation != OperationAppend || err != nil {
+		res.Code = CodeMalformed
+	} else {
+		l := m.logs[a.PartitionRef]
+		if l == nil {
+			l = &memoryLog{}
+			m.logs[a.PartitionRef] = l
+		}
+		res = AppendResult{FirstOffset: l.next, Count: a.Count}
+		l.next += uint64(a.Count)
+		l.batches = append(l.batches, append([]byte(nil), a.Frames...))
+	}
+	out := EncodeAppendResult(res)
+	m.ops++
+	var b [16 + 8 + 16 + 16]byte
+	putChecksum(b[:], m.digest)
+	binary.LittleEndian.PutUint64(b[16:], op)
+	putChecksum(b[24:], checksumOf(body))
+	copy(b[40:], out)
+	m.digest = checksumOf(b[:])
+	return out
+}
+
+// Digest is a running checksum over every applied op and its result.
+func (m *MemoryMachine) Digest() Checksum { return m.digest }
+
+// Applied is the number of ops the machine executed.
+func (m *MemoryMachine) Applied() uint64 { return m.ops }
+
+// Batches returns the batches of a partition, oldest first.
+func (m *MemoryMachine) Batches(ref PartitionRef) [][]byte {
+	if l := m.logs[ref]; l != nil {
+		return l.batches
+	}
+	return nil
+}

@@ -1,0 +1,472 @@
+package vsr
+
+import (
+	"encoding/binary"
+	"fmt"
+)
+
+// Status is a replica's protocol status.
+type Status uint8
+
+// Statuses.
+const (
+	StatusNormal Status = iota
+	StatusViewChange
+	StatusRecovering // restarted: waits for a StartView before taking part
+)
+
+func (s Status) String() string {
+	return [...]string{"normal", "view_change", "recovering"}[s]
+}
+
+// JournalWrite asks the host to store an encoded prepare in journal slot Op
+// and then, once that is durable, its first HeaderSize bytes in the
+// redundant header slot Op. The order lets a restart tell a torn write
+// (header never written: the op was never acknowledged) from a lost one.
+type JournalWrite struct {
+	Op      uint64
+	Prepare []byte
+	p       *Prepare
+}
+
+// JournalRecord is what the host read back from journal slot Op at
+// restart. Nil means never written; bytes may be torn or corrupt.
+type JournalRecord struct {
+	Op      uint64
+	Prepare []byte
+	Header  []byte
+}
+
+// Applied reports one executed op (for observers and checkers).
+type Applied struct {
+	Op        uint64
+	Checksum  Checksum
+	Client    uint64
+	Request   uint64
+	Operation Operation
+	Result    []byte
+}
+
+// Ready is what one round of inputs produced. The host must, in order:
+// write Superblock to every copy (if non-nil) and the Writes, durably; send
+// Early at any point (they do not depend on the writes); send Messages only
+// after the writes are durable; then call Advance. No other input may be
+// given between Ready and Advance.
+type Ready struct {
+	Superblock []byte
+	Writes     []JournalWrite
+	Early      []Envelope
+	Messages   []Envelope
+	Applied    []Applied
+}
+
+// Empty reports whether there is nothing to do.
+func (rd *Ready) Empty() bool {
+	return rd.Superblock == nil && len(rd.Writes) == 0 && len(rd.Early) == 0 &&
+		len(rd.Messages) == 0 && len(rd.Applied) == 0
+}
+
+// entry is one op of the log. id is the checksum the op must have (known
+// from the hash chain or a trusted header); p is the held prepare matching
+// id; cand is an unverified prepare (from disk or an older log) that is
+// promoted if id turns out to match.
+type entry struct {
+	id      Checksum
+	idOK    bool
+	h       Header
+	hOK     bool
+	p       *Prepare
+	durable bool
+	cand    *Prepare
+	hcand   *Header // unverified header (a redundant header whose prepare is unreadable)
+}
+
+// Replica is one VSR replica. It is not safe for concurrent use.
+type Replica struct {
+	cfg   Config
+	q     Quorums
+	n, me int
+	sm    StateMachine
+	clock Clock
+
+	status    Status
+	view      uint64
+	logView   uint64
+	commitMin uint64 // executed here
+	commitMax uint64 // known committed in the cluster
+	head      uint64
+	ents      []entry    // index = op, len head+1
+	contig    uint64     // every op ≤ contig is held durably
+	slots     []SlotInfo // what the journal holds durably, by op (beyond the log too)
+
+	acked     []uint64 // primary: highest cumulative ack per replica, this view
+	queue     []*Message
+	lastTS    uint64
+	viewStart uint64 // primary: head when the view started
+	stuckAt   uint64 // primary: tick since which the pipeline has not committed
+
+	svc     uint64 // bitset of StartViewChange senders for view
+	dvcs    []*Message
+	dvcSent bool
+
+	now, heardAt, vcAt, resendAt, heartbeatAt, prepareAt, repairAt, rsvAt uint64
+	rsvAttempts                                                           int
+	ackSent                                                               uint64
+	repairRound                                                           int
+
+	clients   clientTable
+	rng       uint64
+	sbSeq     uint64
+	out       Ready
+	advancing bool
+}
+
+// New returns a fresh replica (empty journal, view 0) in normal status.
+func New(cfg Config, sm StateMachine, clock Clock) (*Replica, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	r := &Replica{cfg: cfg, q: QuorumsFor(cfg.ReplicaCount), n: cfg.ReplicaCount, me: cfg.Replica,
+		sm: sm, clock: clock, clients: newClientTable(cfg.ClientsMax),
+		acked: make([]uint64, cfg.ReplicaCount), dvcs: make([]*Message, cfg.ReplicaCount),
+		rng: cfg.Seed ^ uint64(cfg.Replica+1)*0x9e3779b97f4a7c15}
+	root := rootPrepare(cfg.Cluster)
+	r.ents = []entry{{id: root.Checksum, idOK: true, h: root.Header, hOK: true, p: root, durable: true}}
+	r.slots = []SlotInfo{{Written: true, Checksum: root.Checksum}}
+	r.resetTimers()
+	return r, nil
+}
+
+// Restart rebuilds a replica from its durable state after a crash: the
+// superblock (see ReadSuperblock) and every journal record. The replica
+// starts recovering: it replays its journal into sm (a fresh state machine)
+// and waits for the primary's StartView before acknowledging anything.
+func Restart(cfg Config, sm StateMachine, clock Clock, sb Superblock, records []JournalRecord) (*Replica, error) {
+	r, err := New(cfg, sm, clock)
+	if err != nil {
+		return nil, err
+	}
+	if sb.Cluster != 0 && sb.Cluster != r.cfg.Cluster {
+		return nil, fmt.Errorf("vsr: superblock of cluster %d, want %d", sb.Cluster, r.cfg.Cluster)
+	}
+	r.view, r.logView, r.commitMax, r.sbSeq = sb.View, sb.LogView, sb.CommitMax, sb.Seq
+	cands, faulty := r.classify(records)
+	head := sb.HeadOp
+	for op, p := range cands { // order does not matter: max and placement only
+		if p.View == r.logView && op > head {
+			head = op
+		}
+	}
+	r.grow(head)
+	for op, p := range cands {
+		if op <= head && op > 0 {
+			r.ents[op].cand = p
+		}
+	}
+	for op, h := range faulty {
+		if op <= head {
+			r.ents[op].hcand = &h
+		}
+	}
+	for i := len(sb.ViewHeaders) - 1; i >= 0; i-- {
+		r.setHeader(sb.ViewHeaders[i])
+	}
+	if sb.HeadOp > 0 {
+		r.setID(sb.HeadOp, sb.HeadID)
+	}
+	if sb.AnchorOp > 0 && sb.AnchorOp <= head {
+		r.setID(sb.AnchorOp, sb.AnchorID)
+	}
+	if p := cands[head]; p != nil && p.View == r.logView {
+		r.setHeader(p.Header)
+	}
+	for op, p := range cands {
+		r.markSlot(op, SlotInfo{View: p.View, Checksum: p.Checksum})
+	}
+	for op := range faulty {
+		r.markSlot(op, SlotInfo{Faulty: true})
+	}
+	r.advanceContig()
+	r.execute()
+	r.status = StatusRecovering
+	if r.n == 1 {
+		r.startViewChange(r.view + 1)
+	}
+	return r, nil
+}
+
+// classify sorts journal records into verified candidates and the highest
+// faulty op (prepare unreadable but its redundant header was written, so it
+// may have been acknowledged). A record with neither readable is a torn
+// write: it was never acknowledged and is dropped.
+func (r *Replica) classify(records []JournalRecord) (map[uint64]*Prepare, map[uint64]Header) {
+	cands := make(map[uint64]*Prepare, len(records))
+	faulty := make(map[uint64]Header)
+	for _, rec := range records {
+		if rec.Op == 0 {
+			continue
+		}
+		p, err := DecodePrepare(rec.Prepare)
+		if err == nil && p.Op == rec.Op && p.Cluster == r.cfg.Cluster {
+			cands[rec.Op] = p
+			continue
+		}
+		if h, ok := decodeHeaderRecord(rec.Header); ok && h.Op == rec.Op {
+			faulty[rec.Op] = h
+		}
+	}
+	return cands, faulty
+}
+
+// Accessors.
+
+func (r *Replica) Status() Status      { return r.status }
+func (r *Replica) View() uint64        { return r.view }
+func (r *Replica) LogView() uint64     { return r.logView }
+func (r *Replica) Head() uint64        { return r.head }
+func (r *Replica) CommitMin() uint64   { return r.commitMin }
+func (r *Replica) CommitMax() uint64   { return r.commitMax }
+func (r *Replica) Index() int          { return r.me }
+func (r *Replica) Primary() int        { return PrimaryOf(r.view, r.n) }
+func (r *Replica) IsPrimary() bool     { return r.Primary() == r.me }
+func (r *Replica) Quorums() Quorums    { return r.q }
+func (r *Replica) Config() Config      { return r.cfg }
+func (r *Replica) primaryNormal() bool { return r.status == StatusNormal && r.IsPrimary() }
+
+// Checksum returns the identity of op in this replica's log, if known.
+func (r *Replica) Checksum(op uint64) (Checksum, bool) {
+	if op > r.head || !r.ents[op].idOK {
+		return Checksum{}, false
+	}
+	return r.ents[op].id, true
+}
+
+// HasReady reports whether Ready would return something.
+func (r *Replica) HasReady() bool { return !r.out.Empty() }
+
+// Ready hands out what the last inputs produced; call Advance after
+// persisting and sending it.
+func (r *Replica) Ready() Ready {
+	r.assertNotAdvancing()
+	rd := r.out
+	r.out = Ready{}
+	r.advancing = true
+	return rd
+}
+
+// Advance tells the replica that rd's writes are durable.
+func (r *Replica) Advance(rd Ready) {
+	r.advancing = false
+	for _, w := range rd.Writes {
+		r.landed(w.Op, w.p)
+	}
+	r.advanceContig()
+	switch {
+	case r.primaryNormal():
+		r.tryCommit()
+	case r.status == StatusNormal:
+		r.sendAck(false)
+	}
+	r.execute()
+}
+
+func (r *Replica) assertNotAdvancing() {
+	if r.advancing {
+		panic("vsr: input between Ready and Advance")
+	}
+}
+
+// landed records that a write reached disk.
+func (r *Replica) landed(op uint64, p *Prepare) {
+	r.markSlot(op, SlotInfo{View: p.View, Checksum: p.Checksum})
+	if op > r.head {
+		return
+	}
+	e := &r.ents[op]
+	switch {
+	case e.p != nil && e.p.Checksum == p.Checksum:
+		e.durable = true
+	case e.p == nil && e.idOK && e.id == p.Checksum:
+		r.setHeader(p.Header)
+		e.p, e.durable, e.cand = p, true, nil
+	case e.p == nil:
+		e.cand = p
+	}
+}
+
+// Tick advances logical time by one tick.
+func (r *Replica) Tick() {
+	r.assertNotAdvancing()
+	r.now++
+	switch r.status {
+	case StatusNormal:
+		r.tickNormal()
+	case StatusViewChange:
+		r.tickViewChange()
+	case StatusRecovering:
+		r.tickRecovering()
+	}
+	if r.now >= r.repairAt {
+		r.repairAt = r.now + uint64(r.cfg.RepairTicks)
+		r.repair()
+	}
+}
+
+func (r *Replica) tickNormal() {
+	if !r.IsPrimary() {
+		if r.now-r.heardAt > r.jitter(r.cfg.PrimaryTimeoutTicks) {
+			r.startViewChange(r.view + 1)
+		}
+		return
+	}
+	if r.now >= r.heartbeatAt {
+		r.heartbeatAt = r.now + uint64(r.cfg.HeartbeatTicks)
+		r.broadcast(&Message{Command: CmdCommit, View: r.view, Commit: r.commitMax, Op: r.head}, false)
+	}
+	if r.now >= r.prepareAt {
+		r.prepareAt = r.now + uint64(r.cfg.PrepareTimeoutTicks)
+		r.resendUnacked()
+	}
+	// Abdicate when the pipeline cannot commit (a quorum unreachable, or
+	// an op nobody can produce): the next view change may cut it.
+	if r.head > r.commitMax && r.now-r.stuckAt > 4*uint64(r.cfg.ViewChangeTicks) {
+		r.startViewChange(r.view + 1)
+	}
+}
+
+func (r *Replica) tickViewChange() {
+	if r.now-r.vcAt > r.jitter(r.cfg.ViewChangeTicks) {
+		r.startViewChange(r.view + 1)
+		return
+	}
+	if r.now >= r.resendAt {
+		r.resendAt = r.now + uint64(r.cfg.ResendTicks)
+		r.broadcast(&Message{Command: CmdStartViewChange, View: r.view}, false)
+		if r.dvcSent && !r.IsPrimary() {
+			r.send(r.Primary(), r.dvcMessage(), false)
+		}
+	}
+}
+
+func (r *Replica) tickRecovering() {
+	if r.now < r.rsvAt {
+		return
+	}
+	r.rsvAt = r.now + uint64(r.cfg.ResendTicks)
+	if r.rsvAttempts >= r.cfg.RecoveryAttempts {
+		r.startViewChange(r.view + 1)
+		return
+	}
+	r.rsvAttempts++
+	r.broadcast(&Message{Command: CmdRequestStartView, View: r.view}, false)
+}
+
+func (r *Replica) resetTimers() {
+	r.heardAt, r.vcAt = r.now, r.now
+	r.resendAt, r.heartbeatAt, r.prepareAt, r.rsvAt = r.now, r.now, r.now+uint64(r.cfg.PrepareTimeoutTicks), r.now
+}
+
+// jitter spreads a timeout by up to half its length so replicas do not
+// time out in lockstep.
+func (r *Replica) jitter(ticks int) uint64 {
+	r.rng += 0x9e3779b97f4a7c15
+	z := r.rng
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	z ^= z >> 31
+	return uint64(ticks) + z%uint64(ticks/2+1)
+}
+
+// Step processes one message.
+func (r *Replica) Step(m *Message) {
+	r.assertNotAdvancing()
+	if m.Command != CmdRequest && (m.Replica < 0 || m.Replica >= r.n) {
+		return
+	}
+	switch m.Command {
+	case CmdRequest:
+		r.onRequest(m)
+	case CmdPrepare:
+		r.onPrepare(m)
+	case CmdPrepareOk:
+		r.onPrepareOk(m)
+	case CmdCommit:
+		r.onCommit(m)
+	case CmdStartViewChange:
+		r.onStartViewChange(m)
+	case CmdDoViewChange:
+		r.onDoViewChange(m)
+	case CmdStartView:
+		r.onStartView(m)
+	case CmdRequestStartView:
+		r.onRequestStartView(m)
+	case CmdRequestPrepare:
+		r.onRequestPrepare(m)
+	case CmdRepair:
+		r.onRepair(m)
+	}
+}
+
+// Output helpers.
+
+func (r *Replica) send(to int, m *Message, early bool) {
+	if to == r.me {
+		return
+	}
+	m.Replica = r.me
+	env := Envelope{To: to, Msg: m}
+	if early {
+		r.out.Early = append(r.out.Early, env)
+	} else {
+		r.out.Messages = append(r.out.Messages, env)
+	}
+}
+
+func (r *Replica) broadcast(m *Message, early bool) {
+	for i := range r.n {
+		r.send(i, m, early)
+	}
+}
+
+func (r *Replica) reply(m *Message) {
+	m.Replica = r.me
+	r.out.Messages = append(r.out.Messages, Envelope{ToClient: true, Client: m.Client, Msg: m})
+}
+
+func (r *Replica) write(p *Prepare) {
+	r.out.Writes = append(r.out.Writes, JournalWrite{Op: p.Op, Prepare: p.Encode(), p: p})
+}
+
+func (r *Replica) persistSuperblock() {
+	r.sbSeq++
+	sb := Superblock{Seq: r.sbSeq, Cluster: r.cfg.Cluster, Replica: uint32(r.me), View: r.view,
+		LogView: r.logView, CommitMax: r.commitMax, HeadOp: r.head, HeadID: r.ents[r.head].id,
+		AnchorOp: r.commitMin, AnchorID: r.ents[r.commitMin].id, ViewHeaders: r.suffix()}
+	r.out.Superblock = sb.Encode()
+}
+
+// suffix returns the known headers from the head down (highest first).
+func (r *Replica) suffix() []Header {
+	hs := make([]Header, 0, suffixHeadersMax)
+	for op := r.head; len(hs) < suffixHeadersMax && r.ents[op].hOK && op > r.commitMin; op-- {
+		hs = append(hs, r.ents[op].h)
+		if op == 0 {
+			break
+		}
+	}
+	return hs
+}
+
+func u64Bytes(v uint64) []byte { return binary.LittleEndian.AppendUint64(nil, v) }
+
+// FirstMissing returns the lowest op above the executed prefix whose
+// prepare is not held, and whether its checksum is known (diagnostics).
+func (r *Replica) FirstMissing() (op uint64, idKnown bool, ok bool) {
+	for op := r.commitMin + 1; op <= r.head; op++ {
+		if r.ents[op].p == nil {
+			return op, r.ents[op].idOK, true
+		}
+	}
+	return 0, false, false
+}
