@@ -3,6 +3,7 @@ package builtin
 import (
 	"github.com/runnel-io/runnel/plugins/archiver"
 	"github.com/runnel-io/runnel/plugins/archiver/diskarchiver"
+	"github.com/runnel-io/runnel/plugins/archiver/s3archiver"
 	"github.com/runnel-io/runnel/plugins/component"
 	"github.com/runnel-io/runnel/plugins/registry"
 	"github.com/runnel-io/runnel/plugins/storage"
@@ -27,6 +28,7 @@ func Set(version string) registry.Set {
 		},
 		Archiver: []component.Factory[archiver.Archiver]{
 			diskarchiver.Factory(),
+			s3archiver.Factory(),
 		},
 	}
 }

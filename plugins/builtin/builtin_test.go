@@ -14,7 +14,7 @@ func TestSetRegistersAndSamplesDecode(t *testing.T) {
 	if err := r.AddSet(registry.SourceBuiltin, Set("test")); err != nil {
 		t.Fatal(err)
 	}
-	if len(r.List()) != 5 {
+	if len(r.List()) != 6 {
 		t.Fatalf("listed %d built-ins: %+v", len(r.List()), r.List())
 	}
 	for _, l := range r.List() {

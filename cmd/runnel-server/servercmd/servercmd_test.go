@@ -46,7 +46,7 @@ func TestCheckConfig(t *testing.T) {
 		t.Fatalf("good config: exit %d, %s%s", code, out, errOut)
 	}
 	for _, tc := range []struct{ config, want string }{
-		{"[[archivers]]\nname = \"cold\"\ntype = \"glacier\"\n", `unknown plugin "glacier" (available: disk)`},
+		{"[[archivers]]\nname = \"cold\"\ntype = \"glacier\"\n", `unknown plugin "glacier" (available: disk, s3)`},
 		{"[[archivers]]\nname = \"cold\"\ntype = \"disk\"\n[archivers.config]\nbucket = \"b\"\n", `"cold": diskarchiver: config: unknown key bucket`},
 		{"[storage]\nbackend = \"mmap\"\n[storage.config]\nmap_headroom_bytes = -1\n", "map_headroom_bytes -1 outside"},
 		{"[storage]\nbackend = \"tape\"\n", `storage.backend: registry: unknown plugin "tape"`},
