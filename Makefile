@@ -18,15 +18,27 @@ FUZZ_TARGETS := \
 	./sdk/wire:FuzzDecodeSendMessages \
 	./plugins/transport/tcptransport:FuzzConnection
 
-.PHONY: all build run tools test test-unit test-fuzz fuzz bench bench-storage bench-tool bench-peer sim clean
+.PHONY: all build plugins run tools test test-unit test-fuzz fuzz bench bench-storage bench-tool bench-peer sim clean
 
 all: build
 
 # bin/runnel-server-iouring is the server with the io_uring storage
 # backend compiled in (storage.backend = "iouring").
-build:
+build: plugins
 	$(GO) build -buildvcs=auto -o $(BIN)/ ./cmd/...
 	$(GO) build $(IOURING) -o $(BIN)/runnel-server-iouring ./cmd/runnel-server
+
+# External plugin bundles, one directory each under bin/plugins with the
+# binary, its describe manifest and SHA256SUMS (the digest [plugins] wants).
+PLUGIN_BUNDLES := cas:./examples/casarchiver/cmd/runnel-plugin-cas storage:./cmd/runnel-plugin-storage
+plugins:
+	@set -e; for b in $(PLUGIN_BUNDLES); do \
+		name=$${b%%:*}; pkg=$${b#*:}; dir=$(BIN)/plugins/$$name; mkdir -p $$dir; \
+		echo "plugin bundle $$name"; \
+		$(GO) build -trimpath -o $$dir/runnel-plugin-$$name $$pkg; \
+		$$dir/runnel-plugin-$$name describe > $$dir/manifest.json; \
+		(cd $$dir && sha256sum runnel-plugin-$$name > SHA256SUMS); \
+	done
 
 run: build
 	$(BIN)/runnel-server

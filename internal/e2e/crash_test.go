@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -19,7 +21,7 @@ import (
 func TestKill9KeepsEveryAcknowledgedBatch(t *testing.T) {
 	for _, fsync := range []string{"always", "never"} {
 		t.Run("fsync="+fsync, func(t *testing.T) {
-			testKill9(t, serverBinary, "RUNNEL_SYSTEM_PARTITION_FSYNC="+fsync)
+			testKill9(t, serverBinary, nil, "RUNNEL_SYSTEM_PARTITION_FSYNC="+fsync)
 		})
 	}
 }
@@ -39,9 +41,20 @@ func TestStorageBackendsSurviveKill9(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			testKill9(t, binary, "RUNNEL_STORAGE_BACKEND="+backend, "RUNNEL_SYSTEM_PARTITION_FSYNC=always")
+			testKill9(t, binary, nil, "RUNNEL_STORAGE_BACKEND="+backend, "RUNNEL_SYSTEM_PARTITION_FSYNC=always")
 		})
 	}
+	// The file backend out of process, from the storage bundle: the plugin
+	// dies with the server and is launched again with it.
+	t.Run("file_ext", func(t *testing.T) {
+		cfg := filepath.Join(t.TempDir(), "runnel.toml")
+		content := fmt.Sprintf("[storage]\nbackend = \"file_ext\"\n[plugins]\ndir = %q\n[[plugins.bundles]]\nname = \"storage\"\nfile = \"runnel-plugin-storage\"\nsha256 = %q\n",
+			filepath.Dir(storagePluginBinary), fileSHA256(t, storagePluginBinary))
+		if err := os.WriteFile(cfg, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		testKill9(t, serverBinary, []string{"--config", cfg}, "RUNNEL_SYSTEM_PARTITION_FSYNC=always")
+	})
 }
 
 const (
@@ -53,9 +66,9 @@ const (
 // testKill9 sends from one client while the server is killed crashRounds
 // times, verifies every acknowledged batch, then restarts the server in
 // order and verifies again.
-func testKill9(t *testing.T, binary string, env ...string) {
+func testKill9(t *testing.T, binary string, args []string, env ...string) {
 	// Small segments so the kills also land around rotations.
-	s := testserver.Start(t, binary, append([]string{"RUNNEL_SYSTEM_SEGMENT_SIZE=1MiB"}, env...)...)
+	s := testserver.StartArgs(t, binary, args, append([]string{"RUNNEL_SYSTEM_SEGMENT_SIZE=1MiB"}, env...)...)
 	admin := iggyClient(t, s)
 	_, err := admin.CreateStream("crash")
 	mustNoErr(t, "create stream", err)

@@ -6,11 +6,15 @@ import (
 	"github.com/runnel-io/runnel/internal/testserver"
 )
 
-// serverBinary is built once per test process by TestMain.
-var serverBinary string
+// Binaries built once per test process by TestMain.
+var serverBinary, casPluginBinary, storagePluginBinary string
 
 func TestMain(m *testing.M) {
-	testserver.Main(m, map[string]*string{"cmd/runnel-server": &serverBinary})
+	testserver.Main(m, map[string]*string{
+		"cmd/runnel-server":                          &serverBinary,
+		"examples/casarchiver/cmd/runnel-plugin-cas": &casPluginBinary,
+		"cmd/runnel-plugin-storage":                  &storagePluginBinary,
+	})
 }
 
 type server = testserver.Server

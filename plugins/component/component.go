@@ -2,9 +2,15 @@ package component
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 )
+
+// ErrUnavailable: an external plugin's process is gone (crashed, killed,
+// being restarted) or cannot be reached. The call may or may not have
+// taken effect; the caller retries later or, for storage, stops.
+var ErrUnavailable = errors.New("component: plugin unavailable")
 
 // Kind names one plugin slot type.
 type Kind string
