@@ -11,9 +11,12 @@ import (
 	"syscall"
 	"text/tabwriter"
 
+	"github.com/hashicorp/go-plugin"
+
 	"github.com/runnel-io/runnel/internal/config"
 	"github.com/runnel-io/runnel/internal/server"
 	"github.com/runnel-io/runnel/plugins/builtin"
+	"github.com/runnel-io/runnel/plugins/catalog"
 	"github.com/runnel-io/runnel/plugins/registry"
 )
 
@@ -57,10 +60,11 @@ func serve(args, environ []string, stdout, stderr io.Writer, bundles []Bundle) i
 	logger := slog.New(slog.NewTextHandler(stdout, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	srv, code := build(ctx, args, environ, logger, stderr, bundles)
+	srv, closePlugins, code := build(ctx, args, environ, logger, stderr, bundles)
 	if srv == nil {
 		return code
 	}
+	defer closePlugins()
 	if err := srv.Run(ctx); err != nil {
 		logger.Error("server stopped", "error", err)
 		return exitFailed
@@ -69,47 +73,72 @@ func serve(args, environ []string, stdout, stderr io.Writer, bundles []Bundle) i
 }
 
 // build loads the configuration, fills the registry and constructs the
-// server; on failure it prints one line and returns the exit code.
-func build(ctx context.Context, args, environ []string, logger *slog.Logger, stderr io.Writer, bundles []Bundle) (*server.Server, int) {
-	cfg, reg, err := load(args, environ, bundles)
+// server; on failure it prints one line and returns the exit code. The
+// returned func ends external plugin processes; call it after the server
+// is done.
+func build(ctx context.Context, args, environ []string, logger *slog.Logger, stderr io.Writer, bundles []Bundle) (*server.Server, func(), int) {
+	cfg, reg, closePlugins, err := load(ctx, args, environ, bundles, logger)
 	if err != nil {
 		fmt.Fprintln(stderr, "runnel-server:", err)
-		return nil, exitConfig
+		return nil, nil, exitConfig
 	}
 	srv, err := server.New(ctx, cfg, logger, reg)
 	if err != nil {
+		closePlugins()
 		fmt.Fprintln(stderr, "runnel-server:", err)
-		return nil, exitConfig
+		return nil, nil, exitConfig
 	}
-	return srv, exitOK
+	return srv, closePlugins, exitOK
 }
 
-// load reads the configuration and builds the registry: the built-in
-// set, then the compiled-in bundles.
-func load(args, environ []string, bundles []Bundle) (*config.Config, *registry.Registry, error) {
+// load reads the configuration and builds the registry: the built-in set,
+// then the compiled-in bundles, then the external bundles of [plugins]
+// (checked against their digests and asked to describe themselves; their
+// processes start only when an instance is built). The returned func
+// ends every plugin process still running.
+func load(ctx context.Context, args, environ []string, bundles []Bundle, logger *slog.Logger) (*config.Config, *registry.Registry, func(), error) {
 	cfg, err := config.Load(args, environ)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	reg := &registry.Registry{}
 	if err := reg.AddSet(registry.SourceBuiltin, builtin.Set(server.Version)); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	for _, b := range bundles {
 		if err := reg.AddSet(registry.SourceBundle(b.Set.Name), b.Set); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 	}
-	return cfg, reg, nil
+	refs := make([]catalog.BundleRef, 0, len(cfg.Plugins.Bundles))
+	for _, b := range cfg.Plugins.Bundles {
+		refs = append(refs, catalog.BundleRef{Name: b.Name, File: b.File, SHA256: b.SHA256})
+	}
+	cat, err := catalog.Open(ctx, catalog.Config{Dir: cfg.Plugins.Dir, Bundles: refs}, logger)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("config: plugins: %w", err)
+	}
+	closePlugins := func() {
+		_ = cat.Close(context.Background())
+		plugin.CleanupClients()
+	}
+	for _, set := range cat.Sets() {
+		if err := reg.AddSet(registry.SourceExternal(set.Name), set); err != nil {
+			closePlugins()
+			return nil, nil, nil, err
+		}
+	}
+	return cfg, reg, closePlugins, nil
 }
 
 // listPlugins prints one line per available implementation.
 func listPlugins(args, environ []string, stdout, stderr io.Writer, bundles []Bundle) int {
-	_, reg, err := load(args, environ, bundles)
+	_, reg, closePlugins, err := load(context.Background(), args, environ, bundles, slog.New(slog.DiscardHandler))
 	if err != nil {
 		fmt.Fprintln(stderr, "runnel-server:", err)
 		return exitConfig
 	}
+	defer closePlugins()
 	w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "KIND\tNAME\tSOURCE\tVERSION\tSTABILITY")
 	for _, l := range reg.List() {
@@ -126,10 +155,11 @@ func listPlugins(args, environ []string, stdout, stderr io.Writer, bundles []Bun
 func checkConfig(args, environ []string, stdout, stderr io.Writer, bundles []Bundle) int {
 	ctx := context.Background()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv, code := build(ctx, args, environ, logger, stderr, bundles)
+	srv, closePlugins, code := build(ctx, args, environ, logger, stderr, bundles)
 	if srv == nil {
 		return code
 	}
+	defer closePlugins()
 	if err := srv.Discard(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		fmt.Fprintln(stderr, "runnel-server:", err)
 		return exitFailed
