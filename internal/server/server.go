@@ -82,6 +82,7 @@ type Server struct {
 	// scratchBytesKeepMax (large polls) between connections.
 	largeResponses sync.Pool
 
+	ready        chan struct{} // closed once Run has opened everything
 	startedAt    time.Time
 	readBytes    atomic.Uint64
 	writtenBytes atomic.Uint64
@@ -115,6 +116,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, reg *regi
 		log:       logger,
 		store:     store,
 		archivers: archivers,
+		ready:     make(chan struct{}),
 		clients:   newClients(),
 		members:   metadata.NewMembership(),
 		balanced:  make(map[topicKey]*atomic.Uint32),
@@ -174,6 +176,7 @@ func (s *Server) Run(ctx context.Context) (err error) {
 	}
 	s.log.Info("started", "path", s.cfg.System.Path, "fsync", s.cfg.System.Partition.Fsync,
 		"startup", time.Since(s.startedAt).Round(time.Microsecond))
+	close(s.ready)
 
 	bg, cancelBG := context.WithCancel(ctx)
 	var wg sync.WaitGroup
@@ -351,6 +354,9 @@ func (s *Server) bootstrapRoot(ctx context.Context) error {
 	}
 	return nil
 }
+
+// Ready is closed once Run has opened the data and is listening.
+func (s *Server) Ready() <-chan struct{} { return s.ready }
 
 // Discard releases what New built, for a server that will not Run
 // (check-config).

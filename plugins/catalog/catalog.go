@@ -32,6 +32,10 @@ type Config struct {
 	RestartBackoffMin, RestartBackoffMax time.Duration
 	// StartTimeout bounds one launch (exec to handshake). 0: the default.
 	StartTimeout time.Duration
+	// HealthInterval is how often a running archiver process is pinged;
+	// one that does not answer within HealthTimeout is taken as hung,
+	// killed and relaunched like a crashed one. 0: the defaults.
+	HealthInterval, HealthTimeout time.Duration
 }
 
 // BundleRef is one [[plugins.bundles]] entry.
@@ -48,6 +52,8 @@ const (
 	restartBackoffMinDefault = 100 * time.Millisecond
 	restartBackoffMaxDefault = 30 * time.Second
 	startTimeoutDefault      = 10 * time.Second
+	healthIntervalDefault    = 5 * time.Second
+	healthTimeoutDefault     = 10 * time.Second
 	// describeTimeout bounds `<binary> describe`.
 	describeTimeout = 10 * time.Second
 	// describeBytesMax bounds the manifest read from describe.
@@ -65,6 +71,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.StartTimeout <= 0 {
 		c.StartTimeout = startTimeoutDefault
+	}
+	if c.HealthInterval <= 0 {
+		c.HealthInterval = healthIntervalDefault
+	}
+	if c.HealthTimeout <= 0 {
+		c.HealthTimeout = healthTimeoutDefault
 	}
 	return c
 }

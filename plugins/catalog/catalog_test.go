@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -256,4 +257,43 @@ func waitGone(t *testing.T, pid int) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// TestHangIsSurvived: a plugin process that stops answering (SIGSTOP) is
+// taken as hung, killed and relaunched; the data stays.
+func TestHangIsSurvived(t *testing.T) {
+	ctx := context.Background()
+	logs := &syncBuffer{}
+	_, f := openCAS(t, catalog.Config{RestartBackoffMin: 20 * time.Millisecond,
+		HealthInterval: 50 * time.Millisecond, HealthTimeout: 300 * time.Millisecond}, logs)
+	a := newCAS(t, f, t.TempDir())
+	want, err := a.Put(ctx, "k/before", strings.NewReader("acknowledged"), 12)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := a.PID()
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for a.PID() == pid || a.PID() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("hung plugin not replaced; logs:\n%s", logs)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	got, err := a.Stat(ctx, "k/before")
+	if err != nil || got != want {
+		t.Fatalf("after the relaunch: %+v %v, want %+v", got, err, want)
+	}
+	if !strings.Contains(logs.String(), "stopped answering") {
+		t.Fatalf("logs do not report the hang:\n%s", logs)
+	}
+	for time.Now().Before(deadline) { // the hung process itself was killed
+		if _, err := os.Stat("/proc/" + strconv.Itoa(pid)); err != nil {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("hung process %d still exists", pid)
 }

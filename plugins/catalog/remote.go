@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"os/exec"
 	"strconv"
 	"sync"
@@ -136,12 +137,14 @@ func (r *RemoteArchiver) connect(ctx context.Context, client *plugin.Client, sta
 	return &process{client: client, rpc: rpc, pid: pid, launchedAt: time.Now()}, nil
 }
 
-// supervise watches the process and relaunches it when it dies.
+// supervise watches the process and relaunches it when it dies or hangs
+// (stops answering health pings).
 func (r *RemoteArchiver) supervise() {
 	defer close(r.done)
 	tick := time.NewTicker(exitPollInterval)
 	defer tick.Stop()
 	backoff := r.cat.cfg.RestartBackoffMin
+	lastPing := time.Now()
 	for {
 		select {
 		case <-r.ctx.Done():
@@ -151,28 +154,71 @@ func (r *RemoteArchiver) supervise() {
 		r.mu.Lock()
 		p := r.cur
 		r.mu.Unlock()
-		if p == nil || !p.client.Exited() {
+		if p == nil {
 			continue
 		}
-		r.markDown(p)
+		reason := ""
+		if p.client.Exited() {
+			reason = "plugin process exited"
+		} else if time.Since(lastPing) >= r.cat.cfg.HealthInterval {
+			lastPing = time.Now()
+			if !r.answers(p) {
+				reason = "plugin process stopped answering"
+			}
+		}
+		if reason == "" {
+			continue
+		}
+		r.markDown(p, reason)
 		if time.Since(p.launchedAt) > r.cat.cfg.RestartBackoffMax {
 			backoff = r.cat.cfg.RestartBackoffMin // it ran well for a while
 		}
 		if !r.relaunch(&backoff) {
 			return
 		}
+		lastPing = time.Now()
 	}
 }
 
-// markDown forgets the dead process so calls fail fast with ErrUnavailable.
-func (r *RemoteArchiver) markDown(p *process) {
+// answers pings p's process and reports whether it answered within the
+// health timeout. go-plugin's Ping takes no context, so it runs aside and
+// is abandoned on timeout (it returns once the process is killed).
+func (r *RemoteArchiver) answers(p *process) bool {
+	done := make(chan error, 1)
+	go func() {
+		proto, err := p.client.Client()
+		if err == nil {
+			err = proto.Ping()
+		}
+		done <- err
+	}()
+	timer := time.NewTimer(r.cat.cfg.HealthTimeout)
+	defer timer.Stop()
+	select {
+	case err := <-done:
+		return err == nil || p.client.Exited() // an exit is the next tick's business
+	case <-timer.C:
+		return false
+	case <-r.ctx.Done():
+		return true
+	}
+}
+
+// markDown forgets the dead or hung process, so calls fail fast with
+// ErrUnavailable, and kills it.
+func (r *RemoteArchiver) markDown(p *process, reason string) {
 	r.mu.Lock()
 	if r.cur == p {
 		r.cur = nil
 	}
 	r.mu.Unlock()
+	// SIGKILL first: go-plugin's Kill begins with a graceful shutdown call
+	// that a hung process never answers.
+	if proc, err := os.FindProcess(p.pid); err == nil {
+		_ = proc.Kill()
+	}
 	p.client.Kill() // reaps, removes its socket directory
-	r.logger.Error("plugin process exited; relaunching", "pid", p.pid)
+	r.logger.Error(reason+"; relaunching", "pid", p.pid)
 }
 
 // relaunch tries until a launch works or Close; false means Close.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/runnel-io/runnel/internal/config"
 	"github.com/runnel-io/runnel/internal/server"
+	"github.com/runnel-io/runnel/internal/startupmem"
 	"github.com/runnel-io/runnel/plugins/builtin"
 	"github.com/runnel-io/runnel/plugins/catalog"
 	"github.com/runnel-io/runnel/plugins/registry"
@@ -65,6 +66,18 @@ func serve(args, environ []string, stdout, stderr io.Writer, bundles []Bundle) i
 		return code
 	}
 	defer closePlugins()
+	go func() {
+		select {
+		case <-srv.Ready():
+			// Start-up code is done; let the kernel have its pages back.
+			if n, err := startupmem.Release(); err != nil {
+				logger.Warn("release start-up pages", "error", err)
+			} else {
+				logger.Info("released start-up pages", "advised_bytes", n)
+			}
+		case <-ctx.Done():
+		}
+	}()
 	if err := srv.Run(ctx); err != nil {
 		logger.Error("server stopped", "error", err)
 		return exitFailed

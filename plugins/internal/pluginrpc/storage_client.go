@@ -153,7 +153,12 @@ type remoteFile struct {
 
 func (f *remoteFile) Size() int64 { return f.size.Load() }
 
-func (f *remoteFile) check() error {
+func (f *remoteFile) check(ctx context.Context) error {
+	// A cancelled call must not start: the plugin side never sees the
+	// host's context on the data path.
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if f.closed.Load() {
 		return fmt.Errorf("pluginrpc: file %d: %w", f.id, storage.ErrClosed)
 	}
@@ -164,7 +169,7 @@ func (f *remoteFile) check() error {
 // them, pipelined: the plugin appends one slot while the next is copied.
 // A batch larger than a slot goes in several submissions, in order.
 func (f *remoteFile) Append(ctx context.Context, bufs [][]byte) (int64, error) {
-	if err := f.check(); err != nil {
+	if err := f.check(ctx); err != nil {
 		return 0, err
 	}
 	leave, err := f.c.enter()
@@ -225,7 +230,7 @@ func fill(slot []byte, bufs *[][]byte) int {
 // ReadAt has the plugin read into region slots, pipelined, and copies
 // out of them in order.
 func (f *remoteFile) ReadAt(ctx context.Context, p []byte, position int64) (int, error) {
-	if err := f.check(); err != nil {
+	if err := f.check(ctx); err != nil {
 		return 0, err
 	}
 	leave, err := f.c.enter()
@@ -270,7 +275,7 @@ func (f *remoteFile) ReadAt(ctx context.Context, p []byte, position int64) (int,
 }
 
 func (f *remoteFile) Sync(ctx context.Context) error {
-	if err := f.check(); err != nil {
+	if err := f.check(ctx); err != nil {
 		return err
 	}
 	leave, err := f.c.enter()
@@ -282,7 +287,7 @@ func (f *remoteFile) Sync(ctx context.Context) error {
 }
 
 func (f *remoteFile) Truncate(ctx context.Context, size int64) error {
-	if err := f.check(); err != nil {
+	if err := f.check(ctx); err != nil {
 		return err
 	}
 	if err := f.c.call(ctx, "Truncate", truncateRequest{File: f.id, Size: size}, nil); err != nil {
