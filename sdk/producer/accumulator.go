@@ -6,6 +6,10 @@ import (
 	"github.com/runnel-io/runnel/sdk/wire"
 )
 
+// batchPreallocMessagesMax caps the capacity a new batch starts with, so a
+// huge BatchMessagesMax does not allocate for messages that never come.
+const batchPreallocMessagesMax = 4096
+
 // batch is messages bound for one route.
 type batch struct {
 	route Route
@@ -22,10 +26,13 @@ type batch struct {
 type accumulator struct {
 	messagesMax, bytesMax int
 	open                  map[Route]*batch
+	// keepOriginals keeps each batch's caller messages for BatchError;
+	// SendSync returns errors to its caller and needs none.
+	keepOriginals bool
 }
 
-func newAccumulator(messagesMax, bytesMax int) accumulator {
-	return accumulator{messagesMax: messagesMax, bytesMax: bytesMax, open: map[Route]*batch{}}
+func newAccumulator(messagesMax, bytesMax int, keepOriginals bool) accumulator {
+	return accumulator{messagesMax: messagesMax, bytesMax: bytesMax, open: map[Route]*batch{}, keepOriginals: keepOriginals}
 }
 
 // add puts m (size encoded bytes) in route's open batch. It appends the
@@ -40,12 +47,20 @@ func (a *accumulator) add(r Route, m wire.Message, orig Message, size int, seale
 	}
 	var opened *batch
 	if b == nil {
-		b = &batch{route: r, done: make(chan struct{})}
+		// Sized for a full batch up front: growing by doubling copies every
+		// message several times on the way to a thousand.
+		n := min(a.messagesMax, batchPreallocMessagesMax)
+		b = &batch{route: r, done: make(chan struct{}), msgs: make([]wire.Message, 0, n)}
+		if a.keepOriginals {
+			b.orig = make([]Message, 0, n)
+		}
 		a.open[r] = b
 		opened = b
 	}
 	b.msgs = append(b.msgs, m)
-	b.orig = append(b.orig, orig)
+	if a.keepOriginals {
+		b.orig = append(b.orig, orig)
+	}
 	b.bytes += size
 	if len(b.msgs) >= a.messagesMax || b.bytes >= a.bytesMax {
 		delete(a.open, r)

@@ -51,7 +51,7 @@ func New(ctx context.Context, c *client.Client, cfg Config) (*Producer, error) {
 		cfg:             cfg,
 		partitionsCount: topic.PartitionsCount,
 		buf:             newBuffer(cfg.BufferMessagesMax, cfg.BufferBytesMax),
-		acc:             newAccumulator(cfg.BatchMessagesMax, cfg.BatchBytesMax),
+		acc:             newAccumulator(cfg.BatchMessagesMax, cfg.BatchBytesMax, true),
 		pending:         map[*batch]struct{}{},
 	}
 	p.work = sync.NewCond(&p.mu)
@@ -74,7 +74,7 @@ func (p *Producer) Send(ctx context.Context, m Message) error {
 	if p.isClosed() {
 		return ErrClosed
 	}
-	wm, route, err := p.prepare(&m)
+	wm, route, err := p.prepare(&m, uint64(time.Now().UnixMicro()))
 	if err != nil {
 		return err
 	}
@@ -99,8 +99,8 @@ func (p *Producer) Send(ctx context.Context, m Message) error {
 	return nil
 }
 
-func (p *Producer) prepare(m *Message) (wire.Message, Route, error) {
-	wm := m.wire(uint64(time.Now().UnixMicro()))
+func (p *Producer) prepare(m *Message, nowMicros uint64) (wire.Message, Route, error) {
+	wm := m.wire(nowMicros)
 	if err := wm.Validate(); err != nil {
 		return wire.Message{}, Route{}, fmt.Errorf("producer: %w", err)
 	}
@@ -168,10 +168,11 @@ func (p *Producer) SendSync(ctx context.Context, msgs ...Message) error {
 	if p.isClosed() {
 		return ErrClosed
 	}
-	acc := newAccumulator(p.cfg.BatchMessagesMax, p.cfg.BatchBytesMax)
+	acc := newAccumulator(p.cfg.BatchMessagesMax, p.cfg.BatchBytesMax, false)
 	var sealed []*batch
+	now := uint64(time.Now().UnixMicro()) // one call, one send time
 	for i := range msgs {
-		wm, route, err := p.prepare(&msgs[i])
+		wm, route, err := p.prepare(&msgs[i], now)
 		if err != nil {
 			return err
 		}

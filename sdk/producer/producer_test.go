@@ -58,7 +58,7 @@ func msgOf(n int) (wire.Message, int) {
 }
 
 func TestAccumulatorSealsByCount(t *testing.T) {
-	a := newAccumulator(3, 1<<20)
+	a := newAccumulator(3, 1<<20, true)
 	r := Route{Partition: 1}
 	var sealed []*batch
 	var opened int
@@ -81,7 +81,7 @@ func TestAccumulatorSealsByCount(t *testing.T) {
 
 func TestAccumulatorSealsByBytes(t *testing.T) {
 	_, size := msgOf(100) // 164 bytes encoded
-	a := newAccumulator(1000, 2*size+10)
+	a := newAccumulator(1000, 2*size+10, true)
 	r := Route{Balanced: true}
 	var sealed []*batch
 	for range 5 {
@@ -106,7 +106,7 @@ func TestAccumulatorSealsByBytes(t *testing.T) {
 }
 
 func TestAccumulatorRoutesSeparately(t *testing.T) {
-	a := newAccumulator(2, 1<<20)
+	a := newAccumulator(2, 1<<20, true)
 	m, size := msgOf(1)
 	var sealed []*batch
 	sealed, _ = a.add(Route{Partition: 0}, m, Message{}, size, sealed)
