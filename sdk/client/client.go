@@ -239,6 +239,9 @@ func ioError(ctx context.Context, hasDeadline bool, err error) error {
 }
 
 func commandName(q wire.Request) string {
+	if _, ok := q.(sendBatch); ok {
+		return "SendMessages" // the client's own encoder of that command
+	}
 	return strings.TrimSuffix(strings.TrimPrefix(fmt.Sprintf("%T", q), "wire."), "Request")
 }
 
