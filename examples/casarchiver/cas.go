@@ -184,11 +184,7 @@ func (a *Archiver) writeTemp(ctx context.Context, r io.Reader, sizeBytes int64) 
 	if err != nil {
 		return "", "", err
 	}
-	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(f, h), io.LimitReader(contextReader{ctx, r}, sizeBytes+1))
-	if err == nil && n != sizeBytes {
-		err = fmt.Errorf("%w: read %d bytes, announced %d", archiver.ErrSizeMismatch, n, sizeBytes)
-	}
+	sum, err := archiver.CopyExact(ctx, f, r, sizeBytes)
 	if err == nil {
 		err = f.Sync()
 	}
@@ -199,20 +195,7 @@ func (a *Archiver) writeTemp(ctx context.Context, r io.Reader, sizeBytes int64) 
 		_ = os.Remove(f.Name())
 		return "", "", err
 	}
-	return f.Name(), hex.EncodeToString(h.Sum(nil)), nil
-}
-
-// contextReader stops a long copy when ctx ends.
-type contextReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c contextReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
+	return f.Name(), sum, nil
 }
 
 // placeBlob makes tmp the blob for sum unless that blob exists. mu held.

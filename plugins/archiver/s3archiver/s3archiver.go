@@ -251,7 +251,7 @@ func (a *Archiver) Put(ctx context.Context, key archiver.Key, r io.Reader, sizeB
 		return archiver.ObjectInfo{}, fmt.Errorf("s3archiver: put %s: %w: negative size %d", key, archiver.ErrSizeMismatch, sizeBytes)
 	}
 	sum := sha256.New()
-	src := io.TeeReader(contextReader{ctx: ctx, r: r}, sum)
+	src := io.TeeReader(archiver.ContextReader(ctx, r), sum)
 	var info archiver.ObjectInfo
 	if sizeBytes <= a.set.partBytes {
 		info, err = a.putSingle(ctx, client, key, src, sizeBytes, sum)
@@ -415,19 +415,6 @@ func expectEOF(src io.Reader, sizeBytes int64) error {
 		return fmt.Errorf("read: %w", err)
 	}
 	return nil
-}
-
-// contextReader stops a long read of the caller's reader when ctx is done.
-type contextReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c contextReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }
 
 // Get reads a range with one ranged GET. A range starting at or past the
