@@ -40,6 +40,28 @@ type Config struct {
 	Storage   Storage      `koanf:"storage"`
 	Archivers []PluginSlot `koanf:"archivers"`
 	Plugins   Plugins      `koanf:"plugins"`
+	Telemetry Telemetry    `koanf:"telemetry"`
+}
+
+// Telemetry holds OpenTelemetry export settings.
+type Telemetry struct {
+	Enabled     bool   `koanf:"enabled"`
+	ServiceName string `koanf:"service_name"`
+	Traces      Traces `koanf:"traces"`
+}
+
+// Trace exporter transports.
+const (
+	TransportGRPC = "grpc"
+	TransportHTTP = "http"
+)
+
+// Traces holds the OTLP trace exporter and the sampler.
+type Traces struct {
+	Transport      string        `koanf:"transport"`
+	Endpoint       string        `koanf:"endpoint"`
+	SamplingRatio  float64       `koanf:"sampling_ratio"`
+	ExportInterval time.Duration `koanf:"export_interval"`
 }
 
 // PluginSlot is one configured instance of a plugin kind that can have
@@ -385,5 +407,27 @@ func (c *Config) Validate() error {
 			bad(key+".sha256", "want the 64 hex digits of the binary's SHA-256")
 		}
 	}
+	c.Telemetry.validate(bad)
 	return errors.Join(errs...)
+}
+
+func (t Telemetry) validate(bad func(key, format string, args ...any)) {
+	if t.Traces.Transport != TransportGRPC && t.Traces.Transport != TransportHTTP {
+		bad("telemetry.traces.transport", "%q is not one of grpc, http", t.Traces.Transport)
+	}
+	if t.Traces.SamplingRatio < 0 || t.Traces.SamplingRatio > 1 {
+		bad("telemetry.traces.sampling_ratio", "%g is outside 0..1", t.Traces.SamplingRatio)
+	}
+	if t.Traces.ExportInterval <= 0 || t.Traces.ExportInterval > time.Hour {
+		bad("telemetry.traces.export_interval", "%s is outside 0..1h", t.Traces.ExportInterval)
+	}
+	if !t.Enabled {
+		return
+	}
+	if t.ServiceName == "" {
+		bad("telemetry.service_name", "must not be empty when telemetry is enabled")
+	}
+	if _, _, err := net.SplitHostPort(t.Traces.Endpoint); err != nil {
+		bad("telemetry.traces.endpoint", "want host:port: %v", err)
+	}
 }

@@ -27,6 +27,29 @@ func TestDefaultParsesAndValidates(t *testing.T) {
 	}
 }
 
+func TestTelemetryDefaultsAndEnv(t *testing.T) {
+	cfg, err := Load(nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tel := cfg.Telemetry
+	if tel.Enabled || tel.ServiceName != "runnel" || tel.Traces.Transport != TransportGRPC ||
+		tel.Traces.Endpoint != "127.0.0.1:4317" || tel.Traces.SamplingRatio != 1 || tel.Traces.ExportInterval != 5*time.Second {
+		t.Fatalf("telemetry defaults: %+v", tel)
+	}
+	cfg, err = Load(nil, []string{"RUNNEL_TELEMETRY_ENABLED=true", "RUNNEL_TELEMETRY_TRACES_TRANSPORT=http",
+		"RUNNEL_TELEMETRY_TRACES_ENDPOINT=127.0.0.1:4318", "RUNNEL_TELEMETRY_TRACES_SAMPLING_RATIO=0.25",
+		"RUNNEL_TELEMETRY_TRACES_EXPORT_INTERVAL=50ms"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tel = cfg.Telemetry
+	if !tel.Enabled || tel.Traces.Transport != TransportHTTP || tel.Traces.Endpoint != "127.0.0.1:4318" ||
+		tel.Traces.SamplingRatio != 0.25 || tel.Traces.ExportInterval != 50*time.Millisecond {
+		t.Fatalf("telemetry from env: %+v", tel)
+	}
+}
+
 func TestLayersOverrideInOrder(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "c.toml")
@@ -86,6 +109,10 @@ func TestRefusesNamingTheKey(t *testing.T) {
 		{name: "archiver unknown key", file: "[[archivers]]\nname = \"a\"\ntype = \"disk\"\nbucket = \"b\"\n", want: "bucket"},
 		{name: "bundle bad digest", file: "[[plugins.bundles]]\nname = \"b\"\nfile = \"f\"\nsha256 = \"xyz\"\n", want: "plugins.bundles[0].sha256"},
 		{name: "bad archive interval", env: []string{"RUNNEL_SYSTEM_ARCHIVE_INTERVAL=0s"}, want: "system.archive.interval"},
+		{name: "bad trace transport", env: []string{"RUNNEL_TELEMETRY_TRACES_TRANSPORT=udp"}, want: "telemetry.traces.transport"},
+		{name: "bad sampling ratio", env: []string{"RUNNEL_TELEMETRY_TRACES_SAMPLING_RATIO=1.5"}, want: "telemetry.traces.sampling_ratio"},
+		{name: "bad trace endpoint", env: []string{"RUNNEL_TELEMETRY_ENABLED=true", "RUNNEL_TELEMETRY_TRACES_ENDPOINT=nocolon"}, want: "telemetry.traces.endpoint"},
+		{name: "empty service name", env: []string{"RUNNEL_TELEMETRY_ENABLED=true", "RUNNEL_TELEMETRY_SERVICE_NAME="}, want: "telemetry.service_name"},
 	}
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -22,6 +22,13 @@ import (
 // benchmark covers client and server) and returns its TCP address.
 func startInProcess(b *testing.B, env ...string) string {
 	b.Helper()
+	return startInProcessWith(b, nil, env...)
+}
+
+// startInProcessWith is startInProcess with setup run on the server
+// before it starts (e.g. SetTracer).
+func startInProcessWith(b *testing.B, setup func(*Server), env ...string) string {
+	b.Helper()
 	env = append([]string{"RUNNEL_SYSTEM_PATH=" + b.TempDir(), "RUNNEL_TCP_ADDRESS=127.0.0.1:0",
 		"RUNNEL_ROOT_USERNAME=bench", "RUNNEL_ROOT_PASSWORD=bench"}, env...)
 	cfg, err := config.Load(nil, env)
@@ -36,6 +43,9 @@ func startInProcess(b *testing.B, env ...string) string {
 	srv, err := New(context.Background(), cfg, slog.New(slog.NewTextHandler(logs, nil)), &reg)
 	if err != nil {
 		b.Fatal(err)
+	}
+	if setup != nil {
+		setup(srv)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

@@ -103,10 +103,11 @@ func (c *session) sendMessages(ctx context.Context, userID uint32, q wire.SendMe
 	if err != nil {
 		return nil, err
 	}
+	s.annotatePartition(ctx, t, pid)
 	if err := assignMissingIDs(q); err != nil {
 		return nil, err
 	}
-	if _, err := pl.append(ctx, q.Messages, q.Count, nowMicros()); err != nil {
+	if _, err := s.appendTraced(ctx, pl, q.Messages, q.Count, nowMicros()); err != nil {
 		return nil, err
 	}
 	s.writtenBytes.Add(uint64(len(q.Messages)))
@@ -246,6 +247,7 @@ func (c *session) pollMessages(ctx context.Context, userID uint32, q wire.PollMe
 	if err != nil {
 		return nil, err
 	}
+	s.annotatePartition(ctx, ct.target, ct.partitionID)
 	if q.Strategy.Kind == wire.PollingNext && q.AutoCommit {
 		mu := s.offsetLock(ct)
 		mu.Lock()

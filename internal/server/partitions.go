@@ -175,7 +175,7 @@ func (pl *partitionLog) append(ctx context.Context, frames []byte, count uint32,
 	if pl.fsync != config.FsyncAlways {
 		return res, nil
 	}
-	return res, pl.syncUpTo(ctx, seq)
+	return res, pl.syncUpToTraced(ctx, seq)
 }
 
 // syncUpTo returns once append number seq is durable, doing the fsync
@@ -200,6 +200,7 @@ func (pl *partitionLog) syncUpTo(ctx context.Context, seq uint64) error {
 	}
 	// The fsync runs without mu: appends go on meanwhile and queue on
 	// syncMu, and the next fsync covers all of them at once.
+	markFsync(ctx)
 	if err := point.Sync(ctx); err != nil {
 		pl.mu.Lock()
 		if pl.log != nil {

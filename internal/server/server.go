@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/runnel-io/runnel/core/metadata"
 	"github.com/runnel-io/runnel/core/partition"
 	"github.com/runnel-io/runnel/internal/auth"
@@ -81,6 +83,11 @@ type Server struct {
 	// largeResponses recycles response buffers grown past
 	// scratchBytesKeepMax (large polls) between connections.
 	largeResponses sync.Pool
+
+	// tracer records one span per request; nil (the default) skips tracing
+	// entirely, so a server without telemetry pays one nil check.
+	tracer   trace.Tracer
+	spanOpts []trace.SpanStartOption // of request spans, built once
 
 	ready        chan struct{} // closed once Run has opened everything
 	startedAt    time.Time

@@ -118,7 +118,13 @@ func (c *session) Handle(ctx context.Context, req transport.Request) transport.R
 			c.scratch = *b
 		}
 	}
-	payload, err := c.handle(ctx, req)
+	var payload []byte
+	var err error
+	if c.srv.tracer != nil {
+		payload, err = c.handleTraced(ctx, req)
+	} else {
+		payload, err = c.handle(ctx, req)
+	}
 	if err != nil {
 		status := wire.StatusCode(err)
 		if status == wire.ErrGeneric.Code || !isWireError(err) {
@@ -148,19 +154,28 @@ func isWireError(err error) bool {
 }
 
 func (c *session) handle(ctx context.Context, req transport.Request) ([]byte, error) {
-	public := req.Code == wire.CodePing || req.Code == wire.CodeLoginUser || req.Code == wire.CodeLoginWithPersonalAccessToken
-	userID, authenticated := c.user()
-	if !public && !authenticated {
-		if !wire.KnownCommand(req.Code) {
-			return nil, wire.ErrInvalidCommand.Detail("unknown command code %d", req.Code)
-		}
-		return nil, wire.ErrUnauthenticated
-	}
-	r, err := wire.DecodeRequest(req.Code, req.Payload)
+	userID, r, err := c.decode(req)
 	if err != nil {
 		return nil, err
 	}
 	return c.dispatch(ctx, userID, r)
+}
+
+// decode checks the session may run req and decodes it.
+func (c *session) decode(req transport.Request) (uint32, wire.Request, error) {
+	public := req.Code == wire.CodePing || req.Code == wire.CodeLoginUser || req.Code == wire.CodeLoginWithPersonalAccessToken
+	userID, authenticated := c.user()
+	if !public && !authenticated {
+		if !wire.KnownCommand(req.Code) {
+			return 0, nil, wire.ErrInvalidCommand.Detail("unknown command code %d", req.Code)
+		}
+		return 0, nil, wire.ErrUnauthenticated
+	}
+	r, err := wire.DecodeRequest(req.Code, req.Payload)
+	if err != nil {
+		return 0, nil, err
+	}
+	return userID, r, nil
 }
 
 // Disconnected implements transport.Conn: the session leaves every group.

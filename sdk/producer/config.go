@@ -1,6 +1,7 @@
 package producer
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -84,6 +85,13 @@ type Config struct {
 	RetryBackoffMax time.Duration
 	// SendTimeout bounds one send attempt.
 	SendTimeout time.Duration
+
+	// Headers, when set, is called with the ctx of every Send and SendSync;
+	// the entries it returns are added to the user headers of each message
+	// sent with that ctx (the message's own headers come first). It is the
+	// hook for trace-context propagation, e.g. W3C "traceparent" from the
+	// caller's span, without this module depending on a tracing library.
+	Headers func(ctx context.Context) []wire.HeaderEntry
 
 	// OnError receives every background batch that failed for good. It is
 	// called from a sender goroutine before the Flush or Close waiting for

@@ -74,7 +74,7 @@ func (p *Producer) Send(ctx context.Context, m Message) error {
 	if p.isClosed() {
 		return ErrClosed
 	}
-	wm, route, err := p.prepare(&m, uint64(time.Now().UnixMicro()))
+	wm, route, err := p.prepare(ctx, &m, uint64(time.Now().UnixMicro()))
 	if err != nil {
 		return err
 	}
@@ -99,8 +99,14 @@ func (p *Producer) Send(ctx context.Context, m Message) error {
 	return nil
 }
 
-func (p *Producer) prepare(m *Message, nowMicros uint64) (wire.Message, Route, error) {
+func (p *Producer) prepare(ctx context.Context, m *Message, nowMicros uint64) (wire.Message, Route, error) {
 	wm := m.wire(nowMicros)
+	if p.cfg.Headers != nil {
+		if extra := p.cfg.Headers(ctx); len(extra) > 0 {
+			// A fresh slice: the caller's headers are never appended to.
+			wm.Headers = append(append(make([]wire.HeaderEntry, 0, len(m.Headers)+len(extra)), m.Headers...), extra...)
+		}
+	}
 	if err := wm.Validate(); err != nil {
 		return wire.Message{}, Route{}, fmt.Errorf("producer: %w", err)
 	}
@@ -172,7 +178,7 @@ func (p *Producer) SendSync(ctx context.Context, msgs ...Message) error {
 	var sealed []*batch
 	now := uint64(time.Now().UnixMicro()) // one call, one send time
 	for i := range msgs {
-		wm, route, err := p.prepare(&msgs[i], now)
+		wm, route, err := p.prepare(ctx, &msgs[i], now)
 		if err != nil {
 			return err
 		}

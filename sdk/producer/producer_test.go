@@ -223,3 +223,47 @@ func TestMessageHeaders(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+type ctxKey struct{}
+
+func TestHeadersHookAddsToEveryMessage(t *testing.T) {
+	cfg := Config{Headers: func(ctx context.Context) []wire.HeaderEntry {
+		v, _ := ctx.Value(ctxKey{}).(string)
+		if v == "" {
+			return nil
+		}
+		return []wire.HeaderEntry{Header("traceparent", wire.StringHeader(v))}
+	}}.withDefaults()
+	p := &Producer{cfg: cfg, partitionsCount: 1}
+	own := []wire.HeaderEntry{Header("own", wire.Uint32Header(1))}
+	m := Message{Payload: []byte("x"), Headers: own[:1:1]}
+
+	wm, _, err := p.prepare(context.WithValue(context.Background(), ctxKey{}, "00-abc"), &m, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(wm.Headers) != 2 || string(wm.Headers[0].Key.Data) != "own" ||
+		string(wm.Headers[1].Key.Data) != "traceparent" || string(wm.Headers[1].Value.Data) != "00-abc" {
+		t.Fatalf("headers: %+v", wm.Headers)
+	}
+	if len(m.Headers) != 1 {
+		t.Fatalf("caller's message changed: %+v", m.Headers)
+	}
+	if wm.Size() != wire.MessageHeaderSize+1+wire.UserHeadersSize(wm.Headers) {
+		t.Fatalf("size %d does not count the added headers", wm.Size())
+	}
+
+	wm, _, err = p.prepare(context.Background(), &m, 0)
+	if err != nil || len(wm.Headers) != 1 {
+		t.Fatalf("hook returning nothing: %v %+v", err, wm.Headers)
+	}
+
+	// Added headers are validated like the message's own.
+	cfg.Headers = func(context.Context) []wire.HeaderEntry {
+		return []wire.HeaderEntry{Header("bad", wire.HeaderValue{Kind: 99, Data: []byte{1}})}
+	}
+	p.cfg = cfg
+	if _, _, err := p.prepare(context.Background(), &m, 0); err == nil {
+		t.Fatal("invalid hook header accepted")
+	}
+}

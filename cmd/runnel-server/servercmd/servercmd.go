@@ -10,12 +10,14 @@ import (
 	"os/signal"
 	"syscall"
 	"text/tabwriter"
+	"time"
 
 	"github.com/hashicorp/go-plugin"
 
 	"github.com/runnel-io/runnel/internal/config"
 	"github.com/runnel-io/runnel/internal/server"
 	"github.com/runnel-io/runnel/internal/startupmem"
+	"github.com/runnel-io/runnel/internal/tracing"
 	"github.com/runnel-io/runnel/plugins/builtin"
 	"github.com/runnel-io/runnel/plugins/catalog"
 	"github.com/runnel-io/runnel/plugins/registry"
@@ -61,11 +63,23 @@ func serve(args, environ []string, stdout, stderr io.Writer, bundles []Bundle) i
 	logger := slog.New(slog.NewTextHandler(stdout, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	srv, closePlugins, code := build(ctx, args, environ, logger, stderr, bundles)
+	srv, cfg, closePlugins, code := build(ctx, args, environ, logger, stderr, bundles)
 	if srv == nil {
 		return code
 	}
 	defer closePlugins()
+	tp, err := tracing.New(ctx, cfg.Telemetry, server.Version)
+	if err != nil {
+		_ = srv.Discard(ctx)
+		fmt.Fprintln(stderr, "runnel-server:", err)
+		return exitConfig
+	}
+	defer shutdownTracing(tp, logger)
+	if tp.Enabled() {
+		srv.SetTracer(tp.Tracer())
+		logger.Info("tracing", "transport", cfg.Telemetry.Traces.Transport, "endpoint", cfg.Telemetry.Traces.Endpoint,
+			"sampling_ratio", cfg.Telemetry.Traces.SamplingRatio)
+	}
 	go func() {
 		select {
 		case <-srv.Ready():
@@ -85,23 +99,35 @@ func serve(args, environ []string, stdout, stderr io.Writer, bundles []Bundle) i
 	return exitOK
 }
 
+// tracingShutdownTimeout bounds the export of the last spans at exit.
+const tracingShutdownTimeout = 5 * time.Second
+
+// shutdownTracing exports the spans still queued once the server is done.
+func shutdownTracing(tp *tracing.Provider, logger *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), tracingShutdownTimeout)
+	defer cancel()
+	if err := tp.Shutdown(ctx); err != nil {
+		logger.Warn("tracing shutdown", "error", err)
+	}
+}
+
 // build loads the configuration, fills the registry and constructs the
 // server; on failure it prints one line and returns the exit code. The
 // returned func ends external plugin processes; call it after the server
 // is done.
-func build(ctx context.Context, args, environ []string, logger *slog.Logger, stderr io.Writer, bundles []Bundle) (*server.Server, func(), int) {
+func build(ctx context.Context, args, environ []string, logger *slog.Logger, stderr io.Writer, bundles []Bundle) (*server.Server, *config.Config, func(), int) {
 	cfg, reg, closePlugins, err := load(ctx, args, environ, bundles, logger)
 	if err != nil {
 		fmt.Fprintln(stderr, "runnel-server:", err)
-		return nil, nil, exitConfig
+		return nil, nil, nil, exitConfig
 	}
 	srv, err := server.New(ctx, cfg, logger, reg)
 	if err != nil {
 		closePlugins()
 		fmt.Fprintln(stderr, "runnel-server:", err)
-		return nil, nil, exitConfig
+		return nil, nil, nil, exitConfig
 	}
-	return srv, closePlugins, exitOK
+	return srv, cfg, closePlugins, exitOK
 }
 
 // load reads the configuration and builds the registry: the built-in set,
@@ -168,7 +194,7 @@ func listPlugins(args, environ []string, stdout, stderr io.Writer, bundles []Bun
 func checkConfig(args, environ []string, stdout, stderr io.Writer, bundles []Bundle) int {
 	ctx := context.Background()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv, closePlugins, code := build(ctx, args, environ, logger, stderr, bundles)
+	srv, _, closePlugins, code := build(ctx, args, environ, logger, stderr, bundles)
 	if srv == nil {
 		return code
 	}

@@ -1,0 +1,120 @@
+package e2e
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/runnel-io/runnel/internal/otlptest"
+	"github.com/runnel-io/runnel/internal/tracing"
+	"github.com/runnel-io/runnel/sdk/consumer"
+	"github.com/runnel-io/runnel/sdk/producer"
+	"github.com/runnel-io/runnel/sdk/wire"
+)
+
+// testTracer exports the test's own spans, as service, to the receiver.
+func testTracer(t *testing.T, rcv *otlptest.Receiver, service string) trace.Tracer {
+	t.Helper()
+	exp, err := otlptracegrpc.New(context.Background(), otlptracegrpc.WithEndpoint(rcv.Addr()), otlptracegrpc.WithInsecure())
+	mustNoErr(t, "exporter", err)
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp),
+		sdktrace.WithResource(resource.NewSchemaless(attribute.String("service.name", service))))
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	return tp.Tracer("e2e")
+}
+
+// One message produced inside a span, appended by a server with tracing
+// on, and consumed: the receiver gets one trace with the producer's span,
+// the server's SendMessages span (its child, plus the append under it) and
+// the consumer's span (a child of the producer's, from the message's
+// headers).
+func TestTraceFromProducerThroughServerToConsumer(t *testing.T) {
+	rcv := otlptest.Start(t)
+	s := startServer(t, "RUNNEL_TELEMETRY_ENABLED=true", "RUNNEL_TELEMETRY_TRACES_ENDPOINT="+rcv.Addr(),
+		"RUNNEL_TELEMETRY_TRACES_EXPORT_INTERVAL=20ms", "RUNNEL_TELEMETRY_SERVICE_NAME=runnel")
+	c := runnelClient(t, s)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	stream, topic := wire.NamedID("traced"), wire.NamedID("orders")
+	_, err := c.CreateStream(ctx, "traced")
+	mustNoErr(t, "create stream", err)
+	_, err = c.CreateTopic(ctx, wire.CreateTopicRequest{StreamID: stream, Name: "orders", PartitionsCount: 1, CompressionAlgorithm: 1})
+	mustNoErr(t, "create topic", err)
+
+	// Producer side.
+	prodCtx, prodSpan := testTracer(t, rcv, "test-producer").Start(ctx, "produce order", trace.WithSpanKind(trace.SpanKindProducer))
+	p, err := producer.New(ctx, c, producer.Config{Stream: stream, Topic: topic, Headers: tracing.Headers})
+	mustNoErr(t, "producer", err)
+	mustNoErr(t, "send", p.SendSync(prodCtx, producer.Message{Payload: []byte("order-1")}))
+	mustNoErr(t, "producer close", p.Close(ctx))
+	prodSpan.End()
+	traceID := prodSpan.SpanContext().TraceID().String()
+	producerSpanID := prodSpan.SpanContext().SpanID().String()
+
+	// Consumer side.
+	k, err := consumer.New(ctx, c, consumer.Config{Stream: stream, Topic: topic, Name: "tracer", Strategy: wire.PollFirst()})
+	mustNoErr(t, "consumer", err)
+	defer func() { _ = k.Close(context.Background()) }()
+	var msgs []consumer.Message
+	for len(msgs) == 0 && ctx.Err() == nil {
+		msgs, err = k.Poll(ctx)
+		mustNoErr(t, "poll", err)
+	}
+	if len(msgs) != 1 || string(msgs[0].Payload) != "order-1" {
+		t.Fatalf("polled %+v", msgs)
+	}
+	consTracer := testTracer(t, rcv, "test-consumer")
+	_, consSpan := consTracer.Start(tracing.ContextFromMessage(ctx, msgs[0]), "process order", trace.WithSpanKind(trace.SpanKindConsumer))
+	consSpan.End()
+
+	byService := func(spans []otlptest.Span, service, name string) (otlptest.Span, bool) {
+		for _, sp := range spans {
+			if sp.TraceID == traceID && sp.Service == service && sp.Name == name {
+				return sp, true
+			}
+		}
+		return otlptest.Span{}, false
+	}
+	spans, ok := rcv.WaitFor(ctx, 20*time.Second, func(spans []otlptest.Span) bool {
+		_, a := byService(spans, "test-producer", "produce order")
+		_, b := byService(spans, "runnel", "runnel.SendMessages")
+		_, c := byService(spans, "test-consumer", "process order")
+		_, d := byService(spans, "runnel", "runnel.partition.append")
+		_, e := byService(spans, "runnel", "runnel.partition.fsync")
+		return a && b && c && d && e
+	})
+	if !ok {
+		t.Fatalf("trace %s incomplete at the receiver; got %+v\nserver output:\n%s", traceID, spans, s.Output())
+	}
+	send, _ := byService(spans, "runnel", "runnel.SendMessages")
+	if send.ParentSpanID != producerSpanID || send.Kind != 2 /* SERVER */ {
+		t.Fatalf("server span %+v is not a server child of the producer span %s", send, producerSpanID)
+	}
+	for k, want := range map[string]string{"runnel.command": "SendMessages", "runnel.command.code": "101",
+		"runnel.stream": "traced", "runnel.topic": "orders", "runnel.partition.id": "0",
+		"runnel.messages.count": "1", "runnel.status_code": "0", "error": "false"} {
+		if got := send.Attributes[k]; got != want {
+			t.Errorf("server span attribute %s = %q, want %q (all: %v)", k, got, want, send.Attributes)
+		}
+	}
+	appendSpan, _ := byService(spans, "runnel", "runnel.partition.append")
+	if appendSpan.ParentSpanID != send.SpanID {
+		t.Fatalf("append span %+v is not a child of the SendMessages span %s", appendSpan, send.SpanID)
+	}
+	fsync, _ := byService(spans, "runnel", "runnel.partition.fsync")
+	if fsync.ParentSpanID != appendSpan.SpanID || fsync.Attributes["runnel.fsync.performed"] != "true" {
+		t.Fatalf("fsync span %+v: want a child of the append span %s that ran the fsync (fsync=always)", fsync, appendSpan.SpanID)
+	}
+	cons, _ := byService(spans, "test-consumer", "process order")
+	if cons.ParentSpanID != producerSpanID {
+		t.Fatalf("consumer span %+v is not a child of the producer span %s", cons, producerSpanID)
+	}
+	// The trace carries nothing else from the producer side: one trace id
+	// for all of it is what the lookups above by traceID checked.
+}

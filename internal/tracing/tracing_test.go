@@ -1,0 +1,122 @@
+package tracing_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/runnel-io/runnel/internal/config"
+	"github.com/runnel-io/runnel/internal/otlptest"
+	"github.com/runnel-io/runnel/internal/tracing"
+	"github.com/runnel-io/runnel/sdk/consumer"
+	"github.com/runnel-io/runnel/sdk/wire"
+)
+
+func telemetry(transport, endpoint string) config.Telemetry {
+	return config.Telemetry{Enabled: true, ServiceName: "svc-" + transport, Traces: config.Traces{
+		Transport: transport, Endpoint: endpoint, SamplingRatio: 1, ExportInterval: 10 * time.Millisecond}}
+}
+
+func TestProviderExportsOverGRPCAndHTTP(t *testing.T) {
+	rcv := otlptest.Start(t)
+	for transport, endpoint := range map[string]string{config.TransportGRPC: rcv.Addr(), config.TransportHTTP: rcv.HTTPAddr()} {
+		t.Run(transport, func(t *testing.T) {
+			ctx := context.Background()
+			p, err := tracing.New(ctx, telemetry(transport, endpoint), "test")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !p.Enabled() {
+				t.Fatal("enabled config gave a disabled provider")
+			}
+			_, span := p.Tracer().Start(ctx, "span-via-"+transport)
+			span.End()
+			if err := p.Shutdown(ctx); err != nil {
+				t.Fatal(err)
+			}
+			spans, ok := rcv.WaitFor(ctx, 10*time.Second, func(spans []otlptest.Span) bool {
+				for _, s := range spans {
+					if s.Name == "span-via-"+transport && s.Service == "svc-"+transport {
+						return true
+					}
+				}
+				return false
+			})
+			if !ok {
+				t.Fatalf("span not received; got %+v", spans)
+			}
+		})
+	}
+}
+
+func TestDisabledProviderIsNoop(t *testing.T) {
+	p, err := tracing.New(context.Background(), config.Telemetry{}, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Enabled() {
+		t.Fatal("disabled config gave an enabled provider")
+	}
+	_, span := p.Tracer().Start(context.Background(), "x")
+	if span.IsRecording() {
+		t.Fatal("no-op tracer records")
+	}
+	if err := p.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestHeadersCarryTheSpanContext(t *testing.T) {
+	tp := sdktrace.NewTracerProvider()
+	defer func() { _ = tp.Shutdown(context.Background()) }()
+	ctx, span := tp.Tracer("t").Start(context.Background(), "producer")
+	defer span.End()
+	want := span.SpanContext()
+
+	if hs := tracing.Headers(context.Background()); hs != nil {
+		t.Fatalf("headers without a span: %+v", hs)
+	}
+	hs := tracing.Headers(ctx)
+	if len(hs) == 0 || string(hs[0].Key.Data) != tracing.HeaderTraceparent || hs[0].Value.Kind != wire.HeaderString {
+		t.Fatalf("headers: %+v", hs)
+	}
+	if err := wire.ValidateHeaderEntries(hs); err != nil {
+		t.Fatal(err)
+	}
+	check := func(name string, got context.Context) {
+		t.Helper()
+		sc := trace.SpanContextFromContext(got)
+		if !sc.IsRemote() || sc.TraceID() != want.TraceID() || sc.SpanID() != want.SpanID() || !sc.IsSampled() {
+			t.Fatalf("%s: extracted %+v, want %+v", name, sc, want)
+		}
+	}
+	check("headers", tracing.ContextFromHeaders(context.Background(), hs))
+
+	// Through the wire: a SendMessages frame and a polled message.
+	other := wire.HeaderEntry{Key: wire.StringHeader("other"), Value: wire.Uint32Header(7)}
+	m := wire.Message{Payload: []byte("hello"), Headers: append([]wire.HeaderEntry{other}, hs...)}
+	payload := wire.AppendSendMessages(nil, wire.NumericID(0), wire.NumericID(0), wire.Balanced(), []wire.Message{m})
+	q, err := wire.DecodeSendMessages(payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("frame", tracing.ContextFromFrame(context.Background(), q.Frame(0)))
+	check("message", tracing.ContextFromMessage(context.Background(), consumer.Message{RawHeaders: wire.AppendUserHeaders(nil, m.Headers)}))
+
+	// Nothing to extract: the context comes back unchanged.
+	plain := wire.AppendSendMessages(nil, wire.NumericID(0), wire.NumericID(0), wire.Balanced(), []wire.Message{{Payload: []byte("x")}})
+	q, err = wire.DecodeSendMessages(plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc := trace.SpanContextFromContext(tracing.ContextFromFrame(context.Background(), q.Frame(0))); sc.IsValid() {
+		t.Fatalf("span context from a frame without headers: %+v", sc)
+	}
+	bad := []wire.HeaderEntry{{Key: wire.StringHeader(tracing.HeaderTraceparent), Value: wire.StringHeader("garbage")}}
+	if sc := trace.SpanContextFromContext(tracing.ContextFromHeaders(context.Background(), bad)); sc.IsValid() {
+		t.Fatalf("span context from a malformed traceparent: %+v", sc)
+	}
+}
