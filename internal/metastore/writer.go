@@ -48,11 +48,15 @@ func (s *Store) flush() bool {
 		return false
 	}
 	bt.err = s.writeBatch(bt.entries)
-	close(bt.done)
 	if bt.err != nil {
+		// Break the store before waking the waiters: a caller that sees
+		// this failure and submits again must meet the broken store, not
+		// an op slipped into the next batch.
 		s.breakStore(bt.err)
+		close(bt.done)
 		return false
 	}
+	close(bt.done)
 	if s.opsSinceSnapshot >= s.cfg.SnapshotAfterOps || s.logBytes >= s.cfg.SnapshotAfterLogBytes {
 		if err := s.snapshot(); err != nil {
 			s.breakStore(err)
@@ -76,10 +80,11 @@ func (s *Store) breakStore(err error) {
 	if s.err == nil || errors.Is(s.err, ErrClosed) {
 		s.err = fmt.Errorf("metastore: store broken, reopen required: %w", err)
 	}
+	sticky := s.err
 	bt := s.pending
 	s.pending = newBatch()
 	s.mu.Unlock()
-	bt.err = err
+	bt.err = sticky
 	close(bt.done)
 }
 
