@@ -18,7 +18,7 @@ FUZZ_TARGETS := \
 	./sdk/wire:FuzzDecodeSendMessages \
 	./plugins/transport/tcptransport:FuzzConnection
 
-.PHONY: all build plugins run tools test test-unit test-fuzz fuzz bench bench-storage bench-tool bench-peer sim clean
+.PHONY: all build plugins run tools test test-unit test-race test-fuzz fuzz bench bench-storage bench-tool bench-peer sim clean
 
 all: build
 
@@ -43,7 +43,7 @@ plugins:
 run: build
 	$(BIN)/runnel-server
 
-test: build tools test-unit test-fuzz
+test: build tools test-unit test-race test-fuzz
 
 # Real servers the tests talk to, installed once into .tools/bin.
 TOOLS     := .tools/bin
@@ -59,6 +59,13 @@ test-unit:
 	$(GO) test -count=1 -timeout 15m ./...
 	$(GO) test -count=1 $(IOURING) $(IOURING_PACKAGES)
 	cd sdk && $(GO) test -count=1 -timeout 10m ./...
+
+# The race detector over the packages whose concurrency carries the
+# guarantees (group commit, metadata log, plugin supervision, SDK batching).
+RACE_PACKAGES := ./internal/server ./internal/metastore ./core/partition ./plugins/catalog ./plugins/archiver/diskarchiver
+test-race:
+	$(GO) test -race -count=1 $(RACE_PACKAGES)
+	cd sdk && $(GO) test -race -count=1 ./producer ./consumer ./client
 
 # Runs every fuzz target briefly so a regression in a decoder or in recovery
 # fails CI; `make fuzz FUZZTIME=10m` searches for real.
