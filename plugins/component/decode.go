@@ -3,7 +3,9 @@ package component
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/go-viper/mapstructure/v2"
@@ -65,4 +67,25 @@ func oneLine(err error) error {
 		msgs = append(msgs, strings.ReplaceAll(e.Error(), "'", ""))
 	}
 	return errors.New(strings.Join(msgs, "; "))
+}
+
+// ParseBytes reads a plugin config size: "5242880", "512B", "64KiB",
+// "16MiB", "1GiB" (binary units).
+func ParseBytes(text string) (uint64, error) {
+	s := strings.TrimSpace(text)
+	factor := uint64(1)
+	for _, u := range []struct {
+		suffix string
+		factor uint64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"B", 1}} {
+		if strings.HasSuffix(s, u.suffix) {
+			s, factor = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.factor
+			break
+		}
+	}
+	n, err := strconv.ParseUint(s, 10, 64)
+	if err != nil || n > math.MaxUint64/factor {
+		return 0, fmt.Errorf("invalid size %q: want a number with an optional unit (B, KiB, MiB, GiB)", text)
+	}
+	return n * factor, nil
 }

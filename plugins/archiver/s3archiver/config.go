@@ -4,9 +4,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
-	"math"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -112,7 +110,7 @@ func (c Config) settings() (settings, error) {
 		s.prefix = p + "/"
 	}
 	if c.PartSize != "" {
-		n, err := parseSize(c.PartSize)
+		n, err := component.ParseBytes(c.PartSize)
 		if err != nil {
 			return s, fmt.Errorf("part_size: %w", err)
 		}
@@ -160,26 +158,6 @@ func durationField(key, text string, def time.Duration) (time.Duration, error) {
 		return 0, fmt.Errorf("%s %q: want a positive duration such as \"10s\"", key, text)
 	}
 	return d, nil
-}
-
-// parseSize reads "5242880", "512B", "64KiB", "16MiB", "1GiB".
-func parseSize(text string) (uint64, error) {
-	s := strings.TrimSpace(text)
-	factor := uint64(1)
-	for _, u := range []struct {
-		suffix string
-		factor uint64
-	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"B", 1}} {
-		if strings.HasSuffix(s, u.suffix) {
-			s, factor = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.factor
-			break
-		}
-	}
-	n, err := strconv.ParseUint(s, 10, 64)
-	if err != nil || n > math.MaxUint64/factor {
-		return 0, fmt.Errorf("invalid size %q: want a number with an optional unit (B, KiB, MiB, GiB)", text)
-	}
-	return n * factor, nil
 }
 
 // DecodeConfig reads the raw table strictly and validates it.

@@ -6,11 +6,12 @@ import (
 	"fmt"
 	"math"
 	"net"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/pelletier/go-toml/v2"
+
+	"github.com/runnel-io/runnel/plugins/component"
 )
 
 // Defaults and bounds of Config.
@@ -195,7 +196,7 @@ func sizeField[T int | uint32](key, text string, def T, limit uint64) (T, error)
 	if text == "" {
 		return def, nil
 	}
-	n, err := parseSize(text)
+	n, err := component.ParseBytes(text)
 	if err != nil {
 		return 0, fmt.Errorf("tcptransport: config: %s: %w", key, err)
 	}
@@ -214,26 +215,6 @@ func durationField(key, text string, def time.Duration) (time.Duration, error) {
 		return 0, fmt.Errorf("tcptransport: config: %s: %w", key, err)
 	}
 	return d, nil
-}
-
-// parseSize reads "512", "512B", "16KiB", "64MiB", "1GiB".
-func parseSize(text string) (uint64, error) {
-	s := strings.TrimSpace(text)
-	factor := uint64(1)
-	for _, u := range []struct {
-		suffix string
-		factor uint64
-	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"B", 1}} {
-		if strings.HasSuffix(s, u.suffix) {
-			s, factor = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.factor
-			break
-		}
-	}
-	n, err := strconv.ParseUint(s, 10, 64)
-	if err != nil || n > math.MaxUint64/factor {
-		return 0, fmt.Errorf("invalid size %q: want a number with an optional unit (B, KiB, MiB, GiB)", text)
-	}
-	return n * factor, nil
 }
 
 // unknownKeys names the keys a strict decode refused, "tls.cert, adress".
