@@ -19,6 +19,8 @@
 //     (which recovery rebuilds), never an index without its log.
 //   - Store.Close closes every File still open, then the Backend.
 //
-// The package also holds the two system calls the backends share:
-// WriteVectorAt (pwritev of a whole batch) and DataSync (fdatasync).
+// The package also holds what the backends share below the Store:
+// WriteVectorAt (pwritev of a whole batch), DataSync (fdatasync), and
+// PlainFile, the segment file of the file backend, which mmap embeds and
+// reads differently.
 package dirstore

@@ -8,7 +8,6 @@ import (
 	"os"
 	"runtime/debug"
 	"sync"
-	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
@@ -27,16 +26,17 @@ func (*backend) Start(context.Context, string) error { return nil }
 
 func (*backend) Close() error { return nil }
 
-// file is one open segment file. Appends are pwritev at the tracked end;
+// file is one open segment file. Appends, Sync and Truncate are the plain
+// file's (pwritev at the tracked end; it beat stores into a mapped,
+// preallocated segment here, where page faults dominate: see README);
 // reads copy out of a read-only shared mapping of the file. The mapping
 // reaches MapHeadroomBytes past the size it was made at, so a growing file
 // is remapped once per headroom, and a sealed file is mapped once.
+// Truncate leaves the mapping: reads never go past the logical size, so
+// pages beyond the new end are not touched.
 type file struct {
-	f        *os.File
-	path     string
+	*dirstore.PlainFile
 	headroom int64
-	size     atomic.Int64
-	closed   atomic.Bool
 
 	// mu is held shared while a reader copies out of m, and exclusively to
 	// replace or unmap it, so no copy ever touches an unmapped page.
@@ -45,56 +45,25 @@ type file struct {
 }
 
 func (b *backend) NewFile(f *os.File, path string, _ storage.FileKind, size int64) (storage.File, error) {
-	h := &file{f: f, path: path, headroom: b.cfg.MapHeadroomBytes}
-	h.size.Store(size)
-	return h, nil
-}
-
-func (h *file) Size() int64 { return h.size.Load() }
-
-func (h *file) check(ctx context.Context) error {
-	if h.closed.Load() {
-		return storage.ErrClosed
-	}
-	return ctx.Err()
-}
-
-// Append writes bufs at the logical end with positional vectored writes:
-// pwritev beat stores into a mapped, preallocated segment here (page
-// faults dominate those; see README). On error the logical size is
-// unchanged and the file is cut back to it.
-func (h *file) Append(ctx context.Context, bufs [][]byte) (int64, error) {
-	if err := h.check(ctx); err != nil {
-		return 0, fmt.Errorf("mmapstore: append %s: %w", h.path, err)
-	}
-	position := h.size.Load()
-	n, err := dirstore.WriteVectorAt(h.f, bufs, position)
-	if err != nil {
-		if n > 0 {
-			_ = h.f.Truncate(position)
-		}
-		return 0, fmt.Errorf("mmapstore: append %s: %w", h.path, err)
-	}
-	h.size.Store(position + n)
-	return position, nil
+	return &file{PlainFile: dirstore.NewPlainFile("mmapstore", f, path, size), headroom: b.cfg.MapHeadroomBytes}, nil
 }
 
 // ReadAt copies out of the mapping, up to the logical size; past it, io.EOF.
 func (h *file) ReadAt(ctx context.Context, p []byte, position int64) (int, error) {
-	if err := h.check(ctx); err != nil {
-		return 0, fmt.Errorf("mmapstore: read %s: %w", h.path, err)
+	if err := h.Check(ctx); err != nil {
+		return 0, fmt.Errorf("mmapstore: read %s: %w", h.Path(), err)
 	}
 	if position < 0 {
-		return 0, fmt.Errorf("mmapstore: read %s: negative position %d", h.path, position)
+		return 0, fmt.Errorf("mmapstore: read %s: negative position %d", h.Path(), position)
 	}
-	size := h.size.Load()
+	size := h.Size()
 	if position >= size {
 		return 0, io.EOF
 	}
 	want := min(int64(len(p)), size-position)
 	n, err := h.copyOut(p[:want], position, size)
 	if err != nil {
-		return n, fmt.Errorf("mmapstore: read %s: %w", h.path, err)
+		return n, fmt.Errorf("mmapstore: read %s: %w", h.Path(), err)
 	}
 	if n < len(p) {
 		return n, io.EOF
@@ -115,8 +84,8 @@ func (h *file) copyOut(p []byte, position, size int64) (int, error) {
 		h.mu.RLock()
 	}
 	defer h.mu.RUnlock()
-	if h.closed.Load() {
-		return 0, storage.ErrClosed
+	if err := h.Check(context.Background()); err != nil {
+		return 0, err
 	}
 	if int64(len(h.m)) < end {
 		return 0, fmt.Errorf("mapping of %d bytes is short of %d", len(h.m), end)
@@ -145,8 +114,8 @@ func copyGuarded(dst, src []byte) (n int, err error) {
 func (h *file) remap(size int64) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.closed.Load() {
-		return storage.ErrClosed
+	if err := h.Check(context.Background()); err != nil {
+		return err
 	}
 	if int64(len(h.m)) >= size {
 		return nil // another reader remapped first
@@ -155,7 +124,7 @@ func (h *file) remap(size int64) error {
 	if length > mapBytesMax {
 		length = max(size, mapBytesMax)
 	}
-	m, err := unix.Mmap(int(h.f.Fd()), 0, int(length), unix.PROT_READ, unix.MAP_SHARED)
+	m, err := unix.Mmap(int(h.F.Fd()), 0, int(length), unix.PROT_READ, unix.MAP_SHARED)
 	if err != nil {
 		return fmt.Errorf("mmap %d bytes: %w", length, err)
 	}
@@ -171,55 +140,20 @@ func (h *file) remap(size int64) error {
 
 func roundUp(n, to int64) int64 { return (n + to - 1) / to * to }
 
-func (h *file) Sync(ctx context.Context) error {
-	if err := h.check(ctx); err != nil {
-		return fmt.Errorf("mmapstore: sync %s: %w", h.path, err)
-	}
-	if err := dirstore.DataSync(h.f); err != nil {
-		return fmt.Errorf("mmapstore: sync %s: %w", h.path, err)
-	}
-	return nil
-}
-
-// Truncate cuts the file and fsyncs it. The mapping stays: reads never go
-// past the logical size, so the pages beyond the new end are not touched.
-func (h *file) Truncate(ctx context.Context, size int64) error {
-	if err := h.check(ctx); err != nil {
-		return fmt.Errorf("mmapstore: truncate %s: %w", h.path, err)
-	}
-	if size < 0 || size > h.size.Load() {
-		return fmt.Errorf("mmapstore: truncate %s: size %d outside [0, %d]", h.path, size, h.size.Load())
-	}
-	if err := h.f.Truncate(size); err != nil {
-		return fmt.Errorf("mmapstore: truncate %s: %w", h.path, err)
-	}
-	h.size.Store(size)
-	if err := h.f.Sync(); err != nil {
-		return fmt.Errorf("mmapstore: truncate %s: %w", h.path, err)
-	}
-	return nil
-}
-
+// Close unmaps (after every reader is out), then closes the descriptor.
 func (h *file) Close() error {
-	if h.closed.Swap(true) {
+	if !h.MarkClosed() {
 		return nil
 	}
-	return h.release()
-}
-
-// release unmaps (after every reader is out) and closes the descriptor.
-func (h *file) release() error {
 	h.mu.Lock()
 	m := h.m
 	h.m = nil
 	h.mu.Unlock()
-	var errs []error
+	var unmapErr error
 	if m != nil {
-		errs = append(errs, unix.Munmap(m))
+		if err := unix.Munmap(m); err != nil {
+			unmapErr = fmt.Errorf("mmapstore: close %s: munmap: %w", h.Path(), err)
+		}
 	}
-	errs = append(errs, h.f.Close())
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("mmapstore: close %s: %w", h.path, err)
-	}
-	return nil
+	return errors.Join(unmapErr, h.CloseDescriptor())
 }
