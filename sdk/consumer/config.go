@@ -1,6 +1,7 @@
 package consumer
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"time"
@@ -118,19 +119,12 @@ func (c Config) withDefaults() Config {
 	if c.Strategy.Kind == 0 {
 		c.Strategy = wire.PollNext()
 	}
-	setDefault(&c.BatchMessagesMax, BatchMessagesMaxDefault)
-	setDefault(&c.PollInterval, PollIntervalDefault)
-	setDefault(&c.RequestTimeout, RequestTimeoutDefault)
-	setDefault(&c.RetriesMax, RetriesMaxDefault)
-	setDefault(&c.RetryBackoff, RetryBackoffDefault)
+	c.BatchMessagesMax = cmp.Or(c.BatchMessagesMax, BatchMessagesMaxDefault)
+	c.PollInterval = cmp.Or(c.PollInterval, PollIntervalDefault)
+	c.RequestTimeout = cmp.Or(c.RequestTimeout, RequestTimeoutDefault)
+	c.RetriesMax = cmp.Or(c.RetriesMax, RetriesMaxDefault)
+	c.RetryBackoff = cmp.Or(c.RetryBackoff, RetryBackoffDefault)
 	return c
-}
-
-func setDefault[T comparable](v *T, def T) {
-	var zero T
-	if *v == zero {
-		*v = def
-	}
 }
 
 // Validate reports a configuration New would reject (after defaults).

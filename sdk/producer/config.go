@@ -1,6 +1,7 @@
 package producer
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -122,25 +123,18 @@ func (c Config) withDefaults() Config {
 	if c.Partitioner == nil {
 		c.Partitioner = Balanced()
 	}
-	setDefault(&c.BatchMessagesMax, BatchMessagesMaxDefault)
-	setDefault(&c.BatchBytesMax, BatchBytesMaxDefault)
-	setDefault(&c.Linger, LingerDefault)
-	setDefault(&c.BufferMessagesMax, BufferMessagesMaxDefault)
-	setDefault(&c.BufferBytesMax, BufferBytesMaxDefault)
-	setDefault(&c.InFlightBatchesMax, InFlightBatchesMaxDefault)
-	setDefault(&c.BackpressureTimeout, BackpressureTimeoutDefault)
-	setDefault(&c.RetriesMax, RetriesMaxDefault)
-	setDefault(&c.RetryBackoff, RetryBackoffDefault)
-	setDefault(&c.RetryBackoffMax, RetryBackoffMaxDefault)
-	setDefault(&c.SendTimeout, SendTimeoutDefault)
+	c.BatchMessagesMax = cmp.Or(c.BatchMessagesMax, BatchMessagesMaxDefault)
+	c.BatchBytesMax = cmp.Or(c.BatchBytesMax, BatchBytesMaxDefault)
+	c.Linger = cmp.Or(c.Linger, LingerDefault)
+	c.BufferMessagesMax = cmp.Or(c.BufferMessagesMax, BufferMessagesMaxDefault)
+	c.BufferBytesMax = cmp.Or(c.BufferBytesMax, BufferBytesMaxDefault)
+	c.InFlightBatchesMax = cmp.Or(c.InFlightBatchesMax, InFlightBatchesMaxDefault)
+	c.BackpressureTimeout = cmp.Or(c.BackpressureTimeout, BackpressureTimeoutDefault)
+	c.RetriesMax = cmp.Or(c.RetriesMax, RetriesMaxDefault)
+	c.RetryBackoff = cmp.Or(c.RetryBackoff, RetryBackoffDefault)
+	c.RetryBackoffMax = cmp.Or(c.RetryBackoffMax, RetryBackoffMaxDefault)
+	c.SendTimeout = cmp.Or(c.SendTimeout, SendTimeoutDefault)
 	return c
-}
-
-func setDefault[T comparable](v *T, def T) {
-	var zero T
-	if *v == zero {
-		*v = def
-	}
 }
 
 // Validate reports a configuration New would reject (after defaults).
