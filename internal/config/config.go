@@ -7,6 +7,7 @@ import (
 	"net"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -28,6 +29,12 @@ var DefaultTOML []byte
 // EnvPrefix starts every environment variable that sets a config key.
 const EnvPrefix = "RUNNEL_"
 
+// TransportSections are the top-level sections that each configure the
+// transport plugin of the same name, Iggy style ([tcp] address = ...).
+// Their keys are declared in the built-in default, so misspellings are
+// caught here; their values are the plugin's to decode and check.
+var TransportSections = []string{"tcp", "quic", "http", "websocket"}
+
 // pluginConfigPrefixes are the free-form subtrees handed to plugins, which
 // decode (and check) them with their own strict rules.
 var pluginConfigPrefixes = []string{"storage.config."}
@@ -36,11 +43,15 @@ var pluginConfigPrefixes = []string{"storage.config."}
 type Config struct {
 	System    System       `koanf:"system"`
 	Root      Root         `koanf:"root"`
-	TCP       TCP          `koanf:"tcp"`
 	Storage   Storage      `koanf:"storage"`
 	Archivers []PluginSlot `koanf:"archivers"`
-	Plugins   Plugins      `koanf:"plugins"`
-	Telemetry Telemetry    `koanf:"telemetry"`
+	// Sections are the enabled built-in transport sections ([tcp], ...)
+	// in TransportSections order, each as a slot named after its section.
+	Sections []PluginSlot `koanf:"-"`
+	// Transports is the [[transports]] list of further listeners.
+	Transports []PluginSlot `koanf:"transports"`
+	Plugins    Plugins      `koanf:"plugins"`
+	Telemetry  Telemetry    `koanf:"telemetry"`
 }
 
 // Telemetry holds OpenTelemetry export settings.
@@ -95,6 +106,26 @@ type System struct {
 	Retention Retention `koanf:"retention"`
 	Dedup     Dedup     `koanf:"message_deduplication"`
 	Archive   Archive   `koanf:"archive"`
+	Tiering   Tiering   `koanf:"tiering"`
+}
+
+// Tiering holds the storage tiers: L1 (recent batches in memory), L2
+// (local segments: how long they stay once archived) and L3 (reads from
+// the archive).
+type Tiering struct {
+	MemoryCacheSize  ByteSize         `koanf:"memory_cache_size"`
+	LocalRetention   OptionalDuration `koanf:"local_retention"`
+	LocalMaxSize     ByteSize         `koanf:"local_max_size"`
+	LocalActiveOnly  bool             `koanf:"local_active_only"`
+	ArchiveReads     bool             `koanf:"archive_reads"`
+	ArchiveCacheSize ByteSize         `koanf:"archive_cache_size"`
+	ArchiveReadAhead ByteSize         `koanf:"archive_read_ahead"`
+}
+
+// LocalLimited reports whether a local limit beyond the topics' own is
+// set: one that deletes local segments because they are archived.
+func (t Tiering) LocalLimited() bool {
+	return t.LocalRetention != 0 || t.LocalMaxSize != Unlimited || t.LocalActiveOnly
 }
 
 // Archive holds when sealed segments are copied to the archivers.
@@ -144,22 +175,6 @@ type Retention struct {
 type Root struct {
 	Username string `koanf:"username"`
 	Password string `koanf:"password"`
-}
-
-// TCP holds the TCP transport's settings.
-type TCP struct {
-	Enabled            bool     `koanf:"enabled"`
-	Address            string   `koanf:"address"`
-	ConnectionsMax     int      `koanf:"connections_max"`
-	SendPayloadSizeMax ByteSize `koanf:"send_payload_size_max"`
-	TLS                TLS      `koanf:"tls"`
-}
-
-// TLS holds certificate settings of a transport.
-type TLS struct {
-	Enabled  bool   `koanf:"enabled"`
-	CertFile string `koanf:"cert_file"`
-	KeyFile  string `koanf:"key_file"`
 }
 
 // Storage selects the storage backend and holds its own config subtree.
@@ -221,6 +236,10 @@ func Load(args []string, environ []string) (*Config, error) {
 		return nil, fmt.Errorf("config: flags: %w", err)
 	}
 
+	sections, err := cutTransportSections(k)
+	if err != nil {
+		return nil, err
+	}
 	var cfg Config
 	err = k.UnmarshalWithConf("", &cfg, koanf.UnmarshalConf{DecoderConfig: &mapstructure.DecoderConfig{
 		// Passing our own DecoderConfig drops koanf's hooks: add them back.
@@ -234,10 +253,49 @@ func Load(args []string, environ []string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
+	cfg.Sections = sections
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	return &cfg, nil
+}
+
+// cutTransportSections removes the transport sections from k and returns
+// the enabled ones as slots whose Config is the section without "enabled".
+// What remains of k then unmarshals strictly into Config.
+func cutTransportSections(k *koanf.Koanf) ([]PluginSlot, error) {
+	var out []PluginSlot
+	for _, name := range TransportSections {
+		raw := k.Cut(name).Raw()
+		k.Delete(name)
+		enabled, err := parseEnabled(raw["enabled"])
+		if err != nil {
+			return nil, fmt.Errorf("config: %s.enabled: %w", name, err)
+		}
+		delete(raw, "enabled")
+		if enabled {
+			out = append(out, PluginSlot{Name: name, Type: name, Config: raw})
+		}
+	}
+	return out, nil
+}
+
+// parseEnabled reads a boolean from TOML (bool) or an environment
+// variable or flag (string).
+func parseEnabled(v any) (bool, error) {
+	switch v := v.(type) {
+	case nil:
+		return false, nil
+	case bool:
+		return v, nil
+	case string:
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return false, fmt.Errorf("%q is not true or false", v)
+		}
+		return b, nil
+	}
+	return false, fmt.Errorf("%v is not true or false", v)
 }
 
 // leafKeys lists every key of the built-in default, sorted.
@@ -358,26 +416,13 @@ func (c *Config) Validate() error {
 	if c.Root.Password != "" && (len(c.Root.Password) < 3 || len(c.Root.Password) > 100) {
 		bad("root.password", "must be 3..100 characters")
 	}
-	if c.TCP.Enabled {
-		if _, _, err := net.SplitHostPort(c.TCP.Address); err != nil {
-			bad("tcp.address", "%v", err)
-		}
-		if c.TCP.ConnectionsMax <= 0 {
-			bad("tcp.connections_max", "must be positive, got %d", c.TCP.ConnectionsMax)
-		}
-		if c.TCP.SendPayloadSizeMax < 1<<20 || c.TCP.SendPayloadSizeMax > 1<<32-1 {
-			bad("tcp.send_payload_size_max", "%s is outside 1MiB..4GiB-1", c.TCP.SendPayloadSizeMax)
-		}
-		if (c.TCP.TLS.CertFile == "") != (c.TCP.TLS.KeyFile == "") {
-			bad("tcp.tls.cert_file", "cert_file and key_file must be set together")
-		}
-	}
 	if c.Storage.Backend == "" {
 		bad("storage.backend", "must not be empty")
 	}
 	if c.System.Archive.Interval <= 0 {
 		bad("system.archive.interval", "must be positive, got %s", c.System.Archive.Interval)
 	}
+	c.System.Tiering.validate(len(c.Archivers), bad)
 	names := map[string]bool{}
 	for i, a := range c.Archivers {
 		key := fmt.Sprintf("archivers[%d]", i)
@@ -391,6 +436,7 @@ func (c *Config) Validate() error {
 			bad(key+".type", "must name an archiver plugin")
 		}
 	}
+	c.validateTransports(bad)
 	bundles := map[string]bool{}
 	for i, b := range c.Plugins.Bundles {
 		key := fmt.Sprintf("plugins.bundles[%d]", i)
@@ -409,6 +455,55 @@ func (c *Config) Validate() error {
 	}
 	c.Telemetry.validate(bad)
 	return errors.Join(errs...)
+}
+
+// Listeners lists every transport instance to start: the enabled sections,
+// then the [[transports]] list.
+func (c *Config) Listeners() []PluginSlot {
+	return append(slices.Clip(c.Sections), c.Transports...)
+}
+
+// validateTransports checks the [[transports]] entries: the built-in
+// sections were named by Load, the plugins check their own keys.
+func (c *Config) validateTransports(bad func(key, format string, args ...any)) {
+	names := map[string]bool{}
+	for _, name := range TransportSections {
+		names[name] = true
+	}
+	for i, t := range c.Transports {
+		key := fmt.Sprintf("transports[%d]", i)
+		if err := checkInstanceName(t.Name); err != nil {
+			bad(key+".name", "%v", err)
+		} else if names[t.Name] {
+			bad(key+".name", "%q is used twice (the sections %s count as names)", t.Name, strings.Join(TransportSections, ", "))
+		}
+		names[t.Name] = true
+		if t.Type == "" {
+			bad(key+".type", "must name a transport plugin")
+		}
+	}
+}
+
+// tieringSizeMax bounds the in-memory budgets (a typo such as "1TiB"
+// should not pass for a cache).
+const tieringSizeMax = 1 << 40
+
+func (t Tiering) validate(archivers int, bad func(key, format string, args ...any)) {
+	if t.MemoryCacheSize > tieringSizeMax {
+		bad("system.tiering.memory_cache_size", "%s is above 1TiB", t.MemoryCacheSize)
+	}
+	if t.ArchiveCacheSize > tieringSizeMax {
+		bad("system.tiering.archive_cache_size", "%s is above 1TiB", t.ArchiveCacheSize)
+	}
+	if t.ArchiveReadAhead > t.ArchiveCacheSize {
+		bad("system.tiering.archive_read_ahead", "%s is larger than archive_cache_size %s, where read-ahead lands", t.ArchiveReadAhead, t.ArchiveCacheSize)
+	}
+	if t.LocalMaxSize == 0 {
+		bad("system.tiering.local_max_size", "0 would keep nothing: use local_active_only = true, or \"unlimited\"")
+	}
+	if archivers == 0 && t.LocalLimited() {
+		bad("system.tiering", "local_retention, local_max_size and local_active_only delete local segments once archived: configure [[archivers]]")
+	}
 }
 
 func (t Telemetry) validate(bad func(key, format string, args ...any)) {

@@ -13,17 +13,21 @@ func TestDefaultParsesAndValidates(t *testing.T) {
 	if err != nil {
 		t.Fatalf("built-in default: %v", err)
 	}
-	if cfg.System.Path != "local_data" || cfg.TCP.Address != "127.0.0.1:8090" {
+	if cfg.System.Path != "local_data" {
 		t.Fatalf("unexpected defaults: %+v", cfg)
+	}
+	listeners := cfg.Listeners()
+	if len(listeners) != 1 || listeners[0].Name != "tcp" || listeners[0].Config["address"] != "127.0.0.1:8090" {
+		t.Fatalf("transports: only tcp is on by default, got %+v", listeners)
+	}
+	if _, ok := listeners[0].Config["enabled"]; ok {
+		t.Fatalf("enabled is the server's key, not the plugin's: %+v", listeners[0].Config)
 	}
 	if cfg.System.Partition.Fsync != FsyncAlways || cfg.System.Partition.FsyncInterval != time.Second {
 		t.Fatalf("fsync defaults: %+v", cfg.System.Partition)
 	}
 	if cfg.System.Segment.Size != 1<<30 || cfg.System.Topic.MaxSize != Unlimited || cfg.System.Topic.MessageExpiry != 0 {
 		t.Fatalf("size defaults: %+v %+v", cfg.System.Segment, cfg.System.Topic)
-	}
-	if cfg.TCP.SendPayloadSizeMax != 64<<20 {
-		t.Fatalf("send payload max: %v", cfg.TCP.SendPayloadSizeMax)
 	}
 }
 
@@ -62,14 +66,15 @@ func TestLayersOverrideInOrder(t *testing.T) {
 	if cfg.System.Path != "from-file" {
 		t.Errorf("file layer lost: %q", cfg.System.Path)
 	}
-	if cfg.TCP.Address != "127.0.0.1:2222" {
-		t.Errorf("env must override file: %q", cfg.TCP.Address)
+	tcp := cfg.Listeners()[0].Config
+	if tcp["address"] != "127.0.0.1:2222" {
+		t.Errorf("env must override file: %v", tcp["address"])
 	}
-	if cfg.TCP.TLS.CertFile != "c.pem" {
-		t.Errorf("underscored key via env: %q", cfg.TCP.TLS.CertFile)
+	if tls, _ := tcp["tls"].(map[string]any); tls["cert_file"] != "c.pem" {
+		t.Errorf("underscored key via env: %v", tcp["tls"])
 	}
-	if cfg.TCP.ConnectionsMax != 9 {
-		t.Errorf("flag must override file: %d", cfg.TCP.ConnectionsMax)
+	if tcp["connections_max"] != "9" {
+		t.Errorf("flag must override file: %v", tcp["connections_max"])
 	}
 	if cfg.Storage.Config["queue_depth"] == nil {
 		t.Errorf("plugin subtree lost: %v", cfg.Storage.Config)
@@ -99,11 +104,12 @@ func TestRefusesNamingTheKey(t *testing.T) {
 		{name: "unknown flag", args: []string{"--tcp.adress=x"}, want: "tcp.adress"},
 		{name: "bad fsync", env: []string{"RUNNEL_SYSTEM_PARTITION_FSYNC=sometimes"}, want: "system.partition.fsync"},
 		{name: "bad size", file: "[system.segment]\nsize = \"12 parsecs\"\n", want: "system.segment.size"},
-		{name: "bad int", env: []string{"RUNNEL_TCP_CONNECTIONS_MAX=many"}, want: "connections_max"},
+		{name: "bad int", env: []string{"RUNNEL_SYSTEM_MESSAGE_DEDUPLICATION_MAX_ENTRIES=many"}, want: "max_entries"},
+		{name: "bad enabled", env: []string{"RUNNEL_QUIC_ENABLED=maybe"}, want: "quic.enabled"},
+		{name: "transport without type", file: "[[transports]]\nname = \"edge\"\n", want: "transports[0].type"},
+		{name: "transport named as a section", file: "[[transports]]\nname = \"tcp\"\ntype = \"tcp\"\n", want: "transports[0].name"},
 		{name: "bad duration", env: []string{"RUNNEL_SYSTEM_PARTITION_FSYNC_INTERVAL=soon"}, want: "fsync_interval"},
-		{name: "bad address", env: []string{"RUNNEL_TCP_ADDRESS=nocolon"}, want: "tcp.address"},
 		{name: "short root password", env: []string{"RUNNEL_ROOT_PASSWORD=x"}, want: "root.password"},
-		{name: "cert without key", env: []string{"RUNNEL_TCP_TLS_CERT_FILE=c.pem"}, want: "tcp.tls.cert_file"},
 		{name: "archiver without type", file: "[[archivers]]\nname = \"a\"\n", want: "archivers[0].type"},
 		{name: "archiver names twice", file: "[[archivers]]\nname = \"a\"\ntype = \"disk\"\n[[archivers]]\nname = \"a\"\ntype = \"disk\"\n", want: "archivers[1].name"},
 		{name: "archiver unknown key", file: "[[archivers]]\nname = \"a\"\ntype = \"disk\"\nbucket = \"b\"\n", want: "bucket"},
@@ -191,5 +197,27 @@ func writeFile(t *testing.T, path, content string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestTransportSectionsAndList: sections switch on by "enabled" (from a
+// file or the environment) and the [[transports]] list follows them.
+func TestTransportSectionsAndList(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.toml")
+	writeFile(t, path, "[tcp]\nenabled = false\n[[transports]]\nname = \"edge\"\ntype = \"my_proto\"\n[transports.config]\nport = 1\n")
+	cfg, err := Load([]string{"--config", path}, []string{"RUNNEL_QUIC_ENABLED=true", "RUNNEL_WEBSOCKET_ENABLED=true", "RUNNEL_QUIC_ADDRESS=127.0.0.1:9"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	listeners := cfg.Listeners()
+	for _, tr := range listeners {
+		names = append(names, tr.Name+"="+tr.Type)
+	}
+	if got := strings.Join(names, ","); got != "quic=quic,websocket=websocket,edge=my_proto" {
+		t.Fatalf("transports %s", got)
+	}
+	if listeners[0].Config["address"] != "127.0.0.1:9" || listeners[2].Config["port"] == nil {
+		t.Fatalf("plugin tables lost: %+v", listeners)
 	}
 }

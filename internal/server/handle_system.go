@@ -1,7 +1,6 @@
 package server
 
 import (
-	"net"
 	"os"
 	"runtime"
 	"sort"
@@ -73,15 +72,7 @@ func (pl *partitionLog) stats() partition.Stats {
 // getClusterMetadata answers with this single node as the healthy leader,
 // so the Iggy SDK never redirects.
 func (c *session) getClusterMetadata() ([]byte, error) {
-	node := wire.ClusterNode{Name: "runnel-node", Role: wire.NodeLeader, Status: wire.NodeHealthy}
-	if c.srv.tcp != nil {
-		if host, port, err := net.SplitHostPort(c.srv.tcp.Addr()); err == nil {
-			node.IP = host
-			p, _ := strconv.ParseUint(port, 10, 16)
-			node.TCPPort = uint16(p)
-		}
-	}
-	md := wire.ClusterMetadata{Name: "single-node", Nodes: []wire.ClusterNode{node}}
+	md := wire.ClusterMetadata{Name: "single-node", Nodes: []wire.ClusterNode{c.srv.thisNode()}}
 	return md.AppendTo(c.scratch[:0]), nil
 }
 

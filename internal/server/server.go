@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -25,7 +24,6 @@ import (
 	"github.com/runnel-io/runnel/plugins/registry"
 	"github.com/runnel-io/runnel/plugins/storage"
 	"github.com/runnel-io/runnel/plugins/transport"
-	"github.com/runnel-io/runnel/plugins/transport/tcptransport"
 	"github.com/runnel-io/runnel/sdk/wire"
 )
 
@@ -55,7 +53,7 @@ type Server struct {
 	store     storage.Store
 	archivers []*archiveTarget
 	parts     *partitions
-	tcp       *tcptransport.Transport
+	listeners []listener
 
 	// topology serialises changes to the set of partitions (create/delete
 	// topics, partitions, streams, purge) against the requests that use a
@@ -118,11 +116,20 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, reg *regi
 		_ = store.Close(ctx)
 		return nil, err
 	}
+	listeners, err := newListeners(ctx, cfg, logger, reg)
+	if err != nil {
+		_ = store.Close(ctx)
+		for _, t := range archivers {
+			_ = t.archiver.Close(ctx)
+		}
+		return nil, err
+	}
 	return &Server{
 		cfg:       cfg,
 		log:       logger,
 		store:     store,
 		archivers: archivers,
+		listeners: listeners,
 		ready:     make(chan struct{}),
 		clients:   newClients(),
 		members:   metadata.NewMembership(),
@@ -187,12 +194,14 @@ func (s *Server) Run(ctx context.Context) (err error) {
 
 	bg, cancelBG := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	serveErr := make(chan error, 1)
-	if s.tcp != nil {
+	serveErr := make(chan error, len(s.listeners))
+	for _, l := range s.listeners {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			serveErr <- s.tcp.Serve(bg, s)
+			if err := l.transport.Serve(bg, s); err != nil {
+				serveErr <- fmt.Errorf("server: transport %q: %w", l.name, err)
+			}
 		}()
 	}
 	wg.Add(1)
@@ -220,16 +229,11 @@ func (s *Server) Run(ctx context.Context) (err error) {
 	select {
 	case <-ctx.Done():
 	case err = <-serveErr:
-		if err != nil {
-			err = fmt.Errorf("server: tcp: %w", err)
-		}
 	}
 	s.log.Info("shutting down")
 	stopCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
-	if s.tcp != nil {
-		_ = s.tcp.Close(stopCtx)
-	}
+	closeListeners(stopCtx, s.listeners)
 	cancelBG()
 	wg.Wait()
 	if syncErr := s.parts.syncDirty(stopCtx); syncErr != nil {
@@ -270,7 +274,7 @@ func (s *Server) open(ctx context.Context) error {
 	if err := s.openPartitions(ctx); err != nil {
 		return err
 	}
-	return s.startTransports(ctx)
+	return s.startListeners(ctx)
 }
 
 // openPartitions opens the log of every partition the metadata knows, so
@@ -291,29 +295,6 @@ func (s *Server) openPartitions(ctx context.Context) error {
 			return fmt.Errorf("server: %w", err)
 		}
 	}
-	return nil
-}
-
-func (s *Server) startTransports(ctx context.Context) error {
-	if !s.cfg.TCP.Enabled {
-		return nil
-	}
-	tcpCfg := tcptransport.DefaultConfig()
-	tcpCfg.Address = s.cfg.TCP.Address
-	tcpCfg.ConnectionsMax = s.cfg.TCP.ConnectionsMax
-	tcpCfg.SendPayloadBytesMax = uint32(min(uint64(s.cfg.TCP.SendPayloadSizeMax), math.MaxUint32))
-	tcpCfg.TLS.Enabled = s.cfg.TCP.TLS.Enabled
-	tcpCfg.TLS.CertFile = s.cfg.TCP.TLS.CertFile
-	tcpCfg.TLS.KeyFile = s.cfg.TCP.TLS.KeyFile
-	tcp, err := tcptransport.New(component.Env{Logger: s.log}, tcpCfg)
-	if err != nil {
-		return fmt.Errorf("server: tcp: %w", err)
-	}
-	if err := tcp.Start(ctx); err != nil {
-		return fmt.Errorf("server: tcp: %w", err)
-	}
-	s.tcp = tcp
-	s.log.Info("listening", "transport", "tcp", "address", tcp.Addr(), "tls", s.cfg.TCP.TLS.Enabled)
 	return nil
 }
 
@@ -372,6 +353,9 @@ func (s *Server) Discard(ctx context.Context) error {
 	errs = append(errs, s.store.Close(ctx))
 	for _, t := range s.archivers {
 		errs = append(errs, t.archiver.Close(ctx))
+	}
+	for _, l := range s.listeners {
+		errs = append(errs, l.transport.Close(ctx))
 	}
 	return errors.Join(errs...)
 }

@@ -76,15 +76,6 @@ func (cs *clients) forgetUser(userID uint32) {
 	}
 }
 
-func transportCode(name string) uint8 {
-	switch name {
-	case "tcp":
-		return wire.TransportTCP
-	default:
-		return 0
-	}
-}
-
 // session is one client connection. Handle runs sequentially per
 // connection; mu guards what other connections read (GetClients).
 type session struct {

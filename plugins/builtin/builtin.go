@@ -11,6 +11,8 @@ import (
 	"github.com/runnel-io/runnel/plugins/storage/filestore"
 	"github.com/runnel-io/runnel/plugins/storage/iouringstore"
 	"github.com/runnel-io/runnel/plugins/storage/mmapstore"
+	"github.com/runnel-io/runnel/plugins/transport"
+	"github.com/runnel-io/runnel/plugins/transport/tcptransport"
 )
 
 // Set lists the built-in implementations. iouring is always listed; in a
@@ -29,6 +31,9 @@ func Set(version string) registry.Set {
 		Archiver: []component.Factory[archiver.Archiver]{
 			diskarchiver.Factory(),
 			s3archiver.Factory(),
+		},
+		Transport: []component.Factory[transport.Transport]{
+			tcptransport.Factory(),
 		},
 	}
 }

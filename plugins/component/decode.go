@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-viper/mapstructure/v2"
 )
@@ -41,6 +43,11 @@ func Decode(raw map[string]any, dst any) error {
 		Result:   dst,
 		TagName:  "koanf",
 		Metadata: &md,
+		// Environment variables and flags arrive as strings ("9", "true",
+		// "5s") where a TOML file gives typed values; both must decode, but
+		// only in that direction (an integer is not a string).
+		DecodeHook: mapstructure.ComposeDecodeHookFunc(
+			mapstructure.StringToTimeDurationHookFunc(), mapstructure.StringToSliceHookFunc(","), parseScalarString),
 	})
 	if err != nil {
 		return fmt.Errorf("decode config: %w", err)
@@ -53,6 +60,33 @@ func Decode(raw map[string]any, dst any) error {
 		return fmt.Errorf("unknown key %s", strings.Join(md.Unused, ", "))
 	}
 	return nil
+}
+
+// parseScalarString converts a string into the number or boolean a field
+// wants. Other conversions stay errors.
+func parseScalarString(from, to reflect.Type, v any) (any, error) {
+	text, ok := v.(string)
+	if !ok || from.Kind() != reflect.String {
+		return v, nil
+	}
+	var err error
+	switch to.Kind() {
+	case reflect.Bool:
+		v, err = strconv.ParseBool(text)
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		if to == reflect.TypeFor[time.Duration]() {
+			return v, nil
+		}
+		v, err = strconv.ParseInt(text, 10, to.Bits())
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		v, err = strconv.ParseUint(text, 10, to.Bits())
+	case reflect.Float32, reflect.Float64:
+		v, err = strconv.ParseFloat(text, to.Bits())
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%q is not a %s", text, to.Kind())
+	}
+	return v, nil
 }
 
 // oneLine turns mapstructure's multi-line list of field errors into one

@@ -3,6 +3,7 @@ package component
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 type testConfig struct {
@@ -39,5 +40,30 @@ func TestDecodeConfigRefuses(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
 			t.Errorf("%v: error %q, want one line naming %q", tc.raw, err, tc.want)
 		}
+	}
+}
+
+// TestDecodeAcceptsStringsFromEnvironment: RUNNEL_* variables and flags
+// hand plugins strings; numbers, booleans and durations must decode from
+// them, and a string that is no number must still be refused by key.
+func TestDecodeAcceptsStringsFromEnvironment(t *testing.T) {
+	type cfg struct {
+		Depth   int           `koanf:"depth"`
+		Size    uint32        `koanf:"size"`
+		On      bool          `koanf:"on"`
+		Ratio   float64       `koanf:"ratio"`
+		Timeout time.Duration `koanf:"timeout"`
+	}
+	var c cfg
+	raw := map[string]any{"depth": "9", "size": "4096", "on": "true", "ratio": "0.5", "timeout": "5s"}
+	if err := Decode(raw, &c); err != nil {
+		t.Fatal(err)
+	}
+	if c != (cfg{Depth: 9, Size: 4096, On: true, Ratio: 0.5, Timeout: 5 * time.Second}) {
+		t.Fatalf("decoded %+v", c)
+	}
+	err := Decode(map[string]any{"depth": "many"}, &c)
+	if err == nil || !strings.Contains(err.Error(), "depth") {
+		t.Fatalf("error %v, want one naming depth", err)
 	}
 }

@@ -3,6 +3,7 @@ package transport
 import (
 	"context"
 	"errors"
+	"net/http"
 
 	"github.com/runnel-io/runnel/plugins/component"
 )
@@ -67,6 +68,15 @@ type Handler interface {
 	// concurrently for different connections. ctx is the connection's
 	// context (see Conn.Handle).
 	Connect(ctx context.Context, s Session) (Conn, error)
+}
+
+// HTTPRoutes is implemented by hosts that serve extra endpoints on
+// transports speaking HTTP (the HTTP API, WebSocket): the Prometheus
+// "/metrics" page, for instance. Such a transport checks its Handler for
+// this interface at Serve and mounts each handler at its path, before its
+// own routes; the paths must not collide with the transport's.
+type HTTPRoutes interface {
+	HTTPRoutes() map[string]http.Handler
 }
 
 // Conn is the host's side of one connection.

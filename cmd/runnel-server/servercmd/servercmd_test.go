@@ -30,8 +30,9 @@ func TestPluginsList(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d", code)
 	}
-	for _, want := range []string{"storage   file      builtin", "storage   iouring", "archiver  disk      builtin"} {
-		if !strings.Contains(out, want) {
+	collapsed := strings.Join(strings.Fields(out), " ")
+	for _, want := range []string{"storage file builtin", "storage iouring", "archiver disk builtin", "transport tcp builtin"} {
+		if !strings.Contains(collapsed, want) {
 			t.Errorf("plugins list lacks %q:\n%s", want, out)
 		}
 	}
@@ -50,6 +51,10 @@ func TestCheckConfig(t *testing.T) {
 		{"[[archivers]]\nname = \"cold\"\ntype = \"disk\"\n[archivers.config]\nbucket = \"b\"\n", `"cold": diskarchiver: config: unknown key bucket`},
 		{"[storage]\nbackend = \"mmap\"\n[storage.config]\nmap_headroom_bytes = -1\n", "map_headroom_bytes -1 outside"},
 		{"[storage]\nbackend = \"tape\"\n", `storage.backend: registry: unknown plugin "tape"`},
+		{"[tcp]\naddress = \"nocolon\"\n", `transport "tcp": tcptransport: address "nocolon"`},
+		{"[tcp]\nconnections_max = \"many\"\n", `transport "tcp": tcptransport: config: connections_max`},
+		{"[tcp.tls]\ncert_file = \"c.pem\"\n", "cert_file and key_file must be set together"},
+		{"[[transports]]\nname = \"edge\"\ntype = \"pigeon\"\n", `transport "edge": registry: unknown plugin "pigeon"`},
 	} {
 		code, _, errOut := runCmd(t, "check-config", "--config", writeConfig(t, tc.config))
 		if code != exitConfig || !strings.Contains(errOut, tc.want) || strings.Count(errOut, "\n") != 1 {

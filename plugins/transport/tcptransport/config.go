@@ -1,17 +1,13 @@
 package tcptransport
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"math"
 	"net"
-	"strings"
 	"time"
 
-	"github.com/pelletier/go-toml/v2"
-
 	"github.com/runnel-io/runnel/plugins/component"
+	"github.com/runnel-io/runnel/plugins/transport/transporttls"
 )
 
 // Defaults and bounds of Config.
@@ -34,7 +30,7 @@ const (
 type Config struct {
 	// Address is host:port to listen on; port 0 picks a free port.
 	Address string // default 127.0.0.1:8090
-	TLS     TLSConfig
+	TLS     transporttls.Config
 	// ConnectionsMax bounds open connections; one more is accepted and
 	// closed at once (and logged).
 	ConnectionsMax int // default 10000
@@ -54,15 +50,6 @@ type Config struct {
 	// DrainTimeout bounds how long Close waits for in-flight requests and
 	// the status-8 frames before it forces connections shut.
 	DrainTimeout time.Duration // default 5s
-}
-
-// TLSConfig switches the listener to TLS (instead of plain TCP, never both).
-type TLSConfig struct {
-	Enabled bool
-	// CertFile and KeyFile are PEM files. When both are empty, Start
-	// generates a self-signed ECDSA P-256 certificate for localhost,
-	// 127.0.0.1 and ::1, kept in memory only.
-	CertFile, KeyFile string
 }
 
 // DefaultConfig returns every default, NoDelay included.
@@ -103,8 +90,8 @@ func (c Config) Validate() error {
 	if _, _, err := net.SplitHostPort(c.Address); err != nil {
 		return fmt.Errorf("tcptransport: address %q: %w", c.Address, err)
 	}
-	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
-		return errors.New("tcptransport: tls: cert_file and key_file must be set together (or both empty for a generated certificate)")
+	if err := c.TLS.Validate(); err != nil {
+		return fmt.Errorf("tcptransport: %w", err)
 	}
 	if c.ConnectionsMax < 1 {
 		return fmt.Errorf("tcptransport: connections_max %d: must be at least 1", c.ConnectionsMax)
@@ -128,35 +115,26 @@ func checkBuffer(key string, n int) error {
 	return nil
 }
 
-// fileConfig is Config as written in TOML: sizes and durations are strings
-// with units ("64MiB", "5s"), as in the server's own config file.
+// fileConfig is Config as written in the server's [tcp] table: sizes and
+// durations are strings with units ("64MiB", "5s").
 type fileConfig struct {
-	Address            string `toml:"address"`
-	ConnectionsMax     int    `toml:"connections_max"`
-	SendPayloadSizeMax string `toml:"send_payload_size_max"`
-	ReadBufferSize     string `toml:"read_buffer_size"`
-	WriteBufferSize    string `toml:"write_buffer_size"`
-	NoDelay            *bool  `toml:"nodelay"`
-	KeepAlive          string `toml:"keepalive"`
-	DrainTimeout       string `toml:"drain_timeout"`
-	TLS                struct {
-		Enabled  bool   `toml:"enabled"`
-		CertFile string `toml:"cert_file"`
-		KeyFile  string `toml:"key_file"`
-	} `toml:"tls"`
+	Address            string              `koanf:"address"`
+	ConnectionsMax     int                 `koanf:"connections_max"`
+	SendPayloadSizeMax string              `koanf:"send_payload_size_max"`
+	ReadBufferSize     string              `koanf:"read_buffer_size"`
+	WriteBufferSize    string              `koanf:"write_buffer_size"`
+	NoDelay            *bool               `koanf:"nodelay"`
+	KeepAlive          string              `koanf:"keepalive"`
+	DrainTimeout       string              `koanf:"drain_timeout"`
+	TLS                transporttls.Config `koanf:"tls"`
 }
 
-// DecodeConfig parses a TOML document (the layout of sample.toml). Unknown
-// keys are errors; missing keys take their defaults. The result is
+// DecodeConfig reads the raw table (the layout of sample.toml) strictly:
+// unknown keys are errors, missing keys take their defaults. The result is
 // validated.
-func DecodeConfig(data []byte) (Config, error) {
+func DecodeConfig(raw map[string]any) (Config, error) {
 	var f fileConfig
-	dec := toml.NewDecoder(bytes.NewReader(data)).DisallowUnknownFields()
-	if err := dec.Decode(&f); err != nil {
-		var strict *toml.StrictMissingError
-		if errors.As(err, &strict) {
-			return Config{}, fmt.Errorf("tcptransport: config: unknown keys: %s", unknownKeys(strict))
-		}
+	if err := component.Decode(raw, &f); err != nil {
 		return Config{}, fmt.Errorf("tcptransport: config: %w", err)
 	}
 	c := DefaultConfig()
@@ -169,7 +147,7 @@ func DecodeConfig(data []byte) (Config, error) {
 	if f.NoDelay != nil {
 		c.NoDelay = *f.NoDelay
 	}
-	c.TLS = TLSConfig{Enabled: f.TLS.Enabled, CertFile: f.TLS.CertFile, KeyFile: f.TLS.KeyFile}
+	c.TLS = f.TLS
 	var err error
 	if c.SendPayloadBytesMax, err = sizeField("send_payload_size_max", f.SendPayloadSizeMax, c.SendPayloadBytesMax, math.MaxUint32); err != nil {
 		return Config{}, err
@@ -215,13 +193,4 @@ func durationField(key, text string, def time.Duration) (time.Duration, error) {
 		return 0, fmt.Errorf("tcptransport: config: %s: %w", key, err)
 	}
 	return d, nil
-}
-
-// unknownKeys names the keys a strict decode refused, "tls.cert, adress".
-func unknownKeys(e *toml.StrictMissingError) string {
-	keys := make([]string, 0, len(e.Errors))
-	for _, de := range e.Errors {
-		keys = append(keys, strings.Join(de.Key(), "."))
-	}
-	return strings.Join(keys, ", ")
 }

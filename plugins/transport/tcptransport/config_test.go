@@ -1,17 +1,26 @@
 package tcptransport
 
 import (
-	_ "embed"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pelletier/go-toml/v2"
 )
 
-//go:embed sample.toml
-var sampleTOML []byte
+// decodeTOML decodes a [tcp] table written as TOML, as the server's config
+// loader would hand it over.
+func decodeTOML(t *testing.T, doc string) (Config, error) {
+	t.Helper()
+	raw := map[string]any{}
+	if err := toml.Unmarshal([]byte(doc), &raw); err != nil {
+		t.Fatalf("test document: %v", err)
+	}
+	return DecodeConfig(raw)
+}
 
 func TestSampleConfigIsTheDefault(t *testing.T) {
-	cfg, err := DecodeConfig(sampleTOML)
+	cfg, err := decodeTOML(t, string(SampleTOML))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -21,7 +30,7 @@ func TestSampleConfigIsTheDefault(t *testing.T) {
 }
 
 func TestDecodeConfig(t *testing.T) {
-	cfg, err := DecodeConfig([]byte(`
+	cfg, err := decodeTOML(t, `
 address = "0.0.0.0:9000"
 send_payload_size_max = "1MiB"
 read_buffer_size = "4096"
@@ -30,7 +39,8 @@ keepalive = "-1s"
 drain_timeout = "250ms"
 [tls]
 enabled = true
-`))
+client_ca_file = "ca.pem"
+`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,8 +52,20 @@ enabled = true
 	want.KeepAlive = -time.Second
 	want.DrainTimeout = 250 * time.Millisecond
 	want.TLS.Enabled = true
+	want.TLS.ClientCAFile = "ca.pem"
 	if cfg != want {
 		t.Errorf("got\n%+v\nwant\n%+v", cfg, want)
+	}
+}
+
+// TestDecodeConfigFromStrings: RUNNEL_TCP_* variables arrive as strings.
+func TestDecodeConfigFromStrings(t *testing.T) {
+	cfg, err := DecodeConfig(map[string]any{"connections_max": "9", "nodelay": "false", "tls": map[string]any{"enabled": "true"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.ConnectionsMax != 9 || cfg.NoDelay || !cfg.TLS.Enabled {
+		t.Errorf("got %+v", cfg)
 	}
 }
 
@@ -58,10 +80,11 @@ func TestDecodeConfigRejects(t *testing.T) {
 		{`drain_timeout = "soon"`, "drain_timeout"},
 		{`drain_timeout = "-1s"`, "drain_timeout"},
 		{`connections_max = -1`, "connections_max"},
+		{`connections_max = "many"`, "connections_max"},
 		{`address = "8090"`, "address"},
 		{"[tls]\ncert_file = \"c.pem\"", "together"},
 	} {
-		_, err := DecodeConfig([]byte(tc.doc))
+		_, err := decodeTOML(t, tc.doc)
 		if err == nil || !strings.Contains(err.Error(), tc.errPart) {
 			t.Errorf("%q: error %v, want one mentioning %q", tc.doc, err, tc.errPart)
 		}

@@ -3,6 +3,7 @@ package tcptransport
 import (
 	"context"
 	"crypto/tls"
+	_ "embed"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/runnel-io/runnel/plugins/component"
 	"github.com/runnel-io/runnel/plugins/transport"
+	"github.com/runnel-io/runnel/plugins/transport/transporttls"
 )
 
 // Name is this implementation's name within component.KindTransport.
@@ -24,9 +26,25 @@ const (
 	acceptBackoffMax = time.Second
 )
 
-// Info describes this implementation.
-func Info() component.Info {
-	return component.Info{Kind: component.KindTransport, Name: Name}
+// SampleTOML is the [tcp] table with every key and its default; a test
+// decodes it and compares it with DefaultConfig.
+//
+//go:embed sample.toml
+var SampleTOML []byte
+
+// Factory registers the TCP transport; the server builds it from its [tcp]
+// table.
+func Factory() component.Factory[transport.Transport] {
+	return component.Factory[transport.Transport]{
+		Info: component.Info{Kind: component.KindTransport, Name: Name, Stability: component.StabilityStable, Sample: SampleTOML},
+		New: func(_ context.Context, env component.Env, raw map[string]any) (transport.Transport, error) {
+			cfg, err := DecodeConfig(raw)
+			if err != nil {
+				return nil, err
+			}
+			return New(env, cfg)
+		},
+	}
 }
 
 var (
@@ -93,9 +111,9 @@ func (t *Transport) Start(ctx context.Context) error {
 		return errors.New("tcptransport: already started")
 	}
 	if t.cfg.TLS.Enabled {
-		cfg, err := serverTLSConfig(t.cfg.TLS, time.Now())
+		cfg, err := transporttls.ServerConfig(t.cfg.TLS, time.Now())
 		if err != nil {
-			return err
+			return fmt.Errorf("tcptransport: %w", err)
 		}
 		t.tls = cfg
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/runnel-io/runnel/plugins/component"
 	"github.com/runnel-io/runnel/plugins/transport"
 	"github.com/runnel-io/runnel/plugins/transport/transporttest"
+	"github.com/runnel-io/runnel/plugins/transport/transporttls"
 	"github.com/runnel-io/runnel/sdk/wire"
 )
 
@@ -72,7 +73,7 @@ func TestConformanceTLSGenerated(t *testing.T) {
 // TestTLSFiles serves a certificate from PEM files and verifies it as a
 // client would, by name.
 func TestTLSFiles(t *testing.T) {
-	cert, err := selfSignedCertificate(time.Now())
+	cert, err := transporttls.GenerateSelfSigned(time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +89,7 @@ func TestTLSFiles(t *testing.T) {
 	roots := x509.NewCertPool()
 	roots.AddCert(cert.Leaf)
 	cfg := testConfig()
-	cfg.TLS = TLSConfig{Enabled: true, CertFile: certFile, KeyFile: keyFile}
+	cfg.TLS = transporttls.Config{Enabled: true, CertFile: certFile, KeyFile: keyFile}
 	for _, name := range []string{"localhost", "127.0.0.1"} {
 		tr := startServing(t, cfg)
 		c := dialWith(t, tlsDialer(&tls.Config{RootCAs: roots, ServerName: name}), tr.Addr())
