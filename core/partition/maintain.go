@@ -95,22 +95,7 @@ func (l *Log) Purge(ctx context.Context) error {
 // max_topic_size over all partitions) is the caller's: it passes the share
 // of this partition.
 func (l *Log) ApplyRetention(ctx context.Context, nowMicros, maxAgeMicros, maxBytes uint64) (int, error) {
-	if err := l.writable(); err != nil {
-		return 0, fmt.Errorf("partition: retention %s: %w", l.key, err)
-	}
-	removed := 0
-	for len(l.segs) > 1 {
-		expired, err := l.expired(ctx, l.segs[0], nowMicros, maxAgeMicros, maxBytes)
-		if err != nil || !expired {
-			return removed, err
-		}
-		if err := l.removeSegment(ctx, l.segs[0]); err != nil {
-			return removed, fmt.Errorf("partition: retention %s: %w", l.key, err)
-		}
-		l.segs = l.segs[1:]
-		removed++
-	}
-	return removed, nil
+	return l.ApplyRetentionWhere(ctx, nowMicros, maxAgeMicros, maxBytes, nil)
 }
 
 func (l *Log) expired(ctx context.Context, seg *segment, now, maxAge, maxBytes uint64) (bool, error) {

@@ -56,23 +56,53 @@ type Config struct {
 
 // Telemetry holds OpenTelemetry export settings.
 type Telemetry struct {
-	Enabled     bool   `koanf:"enabled"`
-	ServiceName string `koanf:"service_name"`
-	Traces      Traces `koanf:"traces"`
+	Enabled     bool       `koanf:"enabled"`
+	ServiceName string     `koanf:"service_name"`
+	Traces      Traces     `koanf:"traces"`
+	Metrics     Signal     `koanf:"metrics"`
+	Logs        Signal     `koanf:"logs"`
+	Prometheus  Prometheus `koanf:"prometheus"`
 }
 
-// Trace exporter transports.
-const (
-	TransportGRPC = "grpc"
-	TransportHTTP = "http"
-)
-
-// Traces holds the OTLP trace exporter and the sampler.
-type Traces struct {
+// Signal is one pushed signal's exporter: the telemetry plugin named by
+// Transport (or TransportNone) with the section's other keys as its
+// config.
+type Signal struct {
 	Transport      string        `koanf:"transport"`
 	Endpoint       string        `koanf:"endpoint"`
-	SamplingRatio  float64       `koanf:"sampling_ratio"`
+	Path           string        `koanf:"path"`
 	ExportInterval time.Duration `koanf:"export_interval"`
+}
+
+// ExporterConfig is the table handed to the exporter plugin.
+func (s Signal) ExporterConfig() map[string]any {
+	raw := map[string]any{"endpoint": s.Endpoint}
+	if s.Path != "" {
+		raw["path"] = s.Path
+	}
+	return raw
+}
+
+// Prometheus holds the pulled metrics page.
+type Prometheus struct {
+	Enabled bool   `koanf:"enabled"`
+	Path    string `koanf:"path"`
+}
+
+// Telemetry exporter transports built in; any telemetry plugin's name is
+// accepted too.
+const (
+	TransportGRPC   = "grpc"
+	TransportHTTP   = "http"
+	TransportStdout = "stdout"
+	// TransportNone leaves a signal out.
+	TransportNone = "none"
+)
+
+// Traces holds the trace exporter and the sampler.
+type Traces struct {
+	Signal        `koanf:",squash"`
+	SamplingRatio float64 `koanf:"sampling_ratio"`
 }
 
 // PluginSlot is one configured instance of a plugin kind that can have
@@ -507,22 +537,28 @@ func (t Tiering) validate(archivers int, bad func(key, format string, args ...an
 }
 
 func (t Telemetry) validate(bad func(key, format string, args ...any)) {
-	if t.Traces.Transport != TransportGRPC && t.Traces.Transport != TransportHTTP {
-		bad("telemetry.traces.transport", "%q is not one of grpc, http", t.Traces.Transport)
-	}
 	if t.Traces.SamplingRatio < 0 || t.Traces.SamplingRatio > 1 {
 		bad("telemetry.traces.sampling_ratio", "%g is outside 0..1", t.Traces.SamplingRatio)
 	}
-	if t.Traces.ExportInterval <= 0 || t.Traces.ExportInterval > time.Hour {
-		bad("telemetry.traces.export_interval", "%s is outside 0..1h", t.Traces.ExportInterval)
+	if !strings.HasPrefix(t.Prometheus.Path, "/") {
+		bad("telemetry.prometheus.path", "%q must start with /", t.Prometheus.Path)
 	}
-	if !t.Enabled {
-		return
+	for name, sig := range map[string]Signal{"traces": t.Traces.Signal, "metrics": t.Metrics, "logs": t.Logs} {
+		key := "telemetry." + name
+		if sig.Transport == "" {
+			bad(key+".transport", "must name a telemetry exporter (grpc, http, stdout) or be none")
+		}
+		if sig.ExportInterval <= 0 || sig.ExportInterval > time.Hour {
+			bad(key+".export_interval", "%s is outside 0..1h", sig.ExportInterval)
+		}
+		if !t.Enabled || (sig.Transport != TransportGRPC && sig.Transport != TransportHTTP) {
+			continue
+		}
+		if _, _, err := net.SplitHostPort(sig.Endpoint); err != nil {
+			bad(key+".endpoint", "want host:port: %v", err)
+		}
 	}
-	if t.ServiceName == "" {
+	if t.Enabled && t.ServiceName == "" {
 		bad("telemetry.service_name", "must not be empty when telemetry is enabled")
-	}
-	if _, _, err := net.SplitHostPort(t.Traces.Endpoint); err != nil {
-		bad("telemetry.traces.endpoint", "want host:port: %v", err)
 	}
 }

@@ -37,7 +37,10 @@ func testTracer(t *testing.T, rcv *otlptest.Receiver, service string) trace.Trac
 func TestTraceFromProducerThroughServerToConsumer(t *testing.T) {
 	rcv := otlptest.Start(t)
 	s := startServer(t, "RUNNEL_TELEMETRY_ENABLED=true", "RUNNEL_TELEMETRY_TRACES_ENDPOINT="+rcv.Addr(),
-		"RUNNEL_TELEMETRY_TRACES_EXPORT_INTERVAL=20ms", "RUNNEL_TELEMETRY_SERVICE_NAME=runnel")
+		"RUNNEL_TELEMETRY_TRACES_EXPORT_INTERVAL=20ms", "RUNNEL_TELEMETRY_SERVICE_NAME=runnel",
+		"RUNNEL_TELEMETRY_METRICS_ENDPOINT="+rcv.Addr(), "RUNNEL_TELEMETRY_METRICS_EXPORT_INTERVAL=50ms",
+		"RUNNEL_TELEMETRY_LOGS_TRANSPORT=http", "RUNNEL_TELEMETRY_LOGS_ENDPOINT="+rcv.HTTPAddr(),
+		"RUNNEL_TELEMETRY_LOGS_EXPORT_INTERVAL=50ms")
 	c := runnelClient(t, s)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -117,4 +120,36 @@ func TestTraceFromProducerThroughServerToConsumer(t *testing.T) {
 	}
 	// The trace carries nothing else from the producer side: one trace id
 	// for all of it is what the lookups above by traceID checked.
+
+	// The same server pushed its metrics (over gRPC) and its log lines
+	// (over OTLP/HTTP) to the receiver.
+	ok = rcv.Eventually(ctx, 20*time.Second, func() bool {
+		return metricAtLeast(rcv.Points(), "runnel.partition.appended.messages", "traced", 1) &&
+			metricAtLeast(rcv.Points(), "runnel.partition.read.messages", "traced", 1) &&
+			metricAtLeast(rcv.Points(), "runnel.partition.fsync.duration", "", 1) &&
+			hasLogLine(rcv.Logs(), "started")
+	})
+	if !ok {
+		t.Fatalf("metrics or logs missing at the receiver:\npoints %+v\nlogs %+v", rcv.Points(), rcv.Logs())
+	}
+}
+
+// metricAtLeast finds a point of metric (of stream, when not empty) from
+// the server with a value of at least min.
+func metricAtLeast(points []otlptest.Point, metric, stream string, min float64) bool {
+	for _, p := range points {
+		if p.Service == "runnel" && p.Metric == metric && (stream == "" || p.Attributes["stream"] == stream) && p.Value >= min {
+			return true
+		}
+	}
+	return false
+}
+
+func hasLogLine(logs []otlptest.LogRecord, body string) bool {
+	for _, l := range logs {
+		if l.Service == "runnel" && l.Body == body && l.Severity == "INFO" {
+			return true
+		}
+	}
+	return false
 }

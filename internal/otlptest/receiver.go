@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	collogs "go.opentelemetry.io/proto/otlp/collector/logs/v1"
+	colmetrics "go.opentelemetry.io/proto/otlp/collector/metrics/v1"
 	coltrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
@@ -32,15 +34,18 @@ type Span struct {
 	Attributes   map[string]string // values in their text form
 }
 
-// Receiver is an in-process OTLP/gRPC trace receiver.
+// Receiver is an in-process OTLP receiver (gRPC and HTTP) of traces,
+// metrics and logs.
 type Receiver struct {
 	coltrace.UnimplementedTraceServiceServer
 
 	addr, httpAddr string
 	srv            *grpc.Server
 
-	mu    sync.Mutex
-	spans []Span
+	mu     sync.Mutex
+	spans  []Span
+	points []Point
+	logs   []LogRecord
 }
 
 var _ coltrace.TraceServiceServer = (*Receiver)(nil)
@@ -59,9 +64,19 @@ func Start(tb testing.TB) *Receiver {
 	}
 	r := &Receiver{addr: ln.Addr().String(), httpAddr: httpLn.Addr().String(), srv: grpc.NewServer()}
 	coltrace.RegisterTraceServiceServer(r.srv, r)
+	colmetrics.RegisterMetricsServiceServer(r.srv, metricsService{r: r})
+	collogs.RegisterLogsServiceServer(r.srv, logsService{r: r})
 	go func() { _ = r.srv.Serve(ln) }()
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /v1/traces", r.serveHTTP)
+	mux.HandleFunc("POST /v1/traces", serveProto(func(in *coltrace.ExportTraceServiceRequest) (proto.Message, error) {
+		return r.Export(context.Background(), in)
+	}))
+	mux.HandleFunc("POST /v1/metrics", serveProto(func(in *colmetrics.ExportMetricsServiceRequest) (proto.Message, error) {
+		return metricsService{r: r}.Export(context.Background(), in)
+	}))
+	mux.HandleFunc("POST /v1/logs", serveProto(func(in *collogs.ExportLogsServiceRequest) (proto.Message, error) {
+		return logsService{r: r}.Export(context.Background(), in)
+	}))
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = hs.Serve(httpLn) }()
 	tb.Cleanup(func() {
@@ -74,31 +89,39 @@ func Start(tb testing.TB) *Receiver {
 // Addr is the OTLP/gRPC host:port to export to.
 func (r *Receiver) Addr() string { return r.addr }
 
-// HTTPAddr is the OTLP/HTTP host:port (POST /v1/traces, protobuf).
+// HTTPAddr is the OTLP/HTTP host:port (POST /v1/traces, /v1/metrics,
+// /v1/logs; protobuf).
 func (r *Receiver) HTTPAddr() string { return r.httpAddr }
 
 // requestBytesMax bounds one OTLP/HTTP request body.
 const requestBytesMax = 64 << 20
 
-func (r *Receiver) serveHTTP(w http.ResponseWriter, req *http.Request) {
-	body, err := io.ReadAll(io.LimitReader(req.Body, requestBytesMax))
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
+// serveProto answers OTLP/HTTP: a protobuf request body in, the service's
+// protobuf response out.
+func serveProto[Req any, PReq interface {
+	*Req
+	proto.Message
+}](export func(PReq) (proto.Message, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, req *http.Request) {
+		body, err := io.ReadAll(io.LimitReader(req.Body, requestBytesMax))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		in := PReq(new(Req))
+		if err := proto.Unmarshal(body, in); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		resp, _ := export(in)
+		out, err := proto.Marshal(resp)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/x-protobuf")
+		_, _ = w.Write(out)
 	}
-	var in coltrace.ExportTraceServiceRequest
-	if err := proto.Unmarshal(body, &in); err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	resp, _ := r.Export(req.Context(), &in)
-	out, err := proto.Marshal(resp)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/x-protobuf")
-	_, _ = w.Write(out)
 }
 
 // Export implements the OTLP trace service.

@@ -50,17 +50,25 @@ func (s *Server) archivePass(ctx context.Context) {
 	})
 	for _, target := range s.archivers {
 		for _, id := range sealed {
+			copied := true
 			for _, kind := range []storage.FileKind{storage.FileLog, storage.FileIndex} {
 				if ctx.Err() != nil {
 					return
 				}
-				if err := s.archiveFile(ctx, target, id, kind); err != nil && ctx.Err() == nil {
-					s.log.Warn("archive failed; retrying next pass", "archiver", target.name,
-						"segment", id.String(), "file", kind.String(), "error", err)
+				if err := s.archiveFile(ctx, target, id, kind); err != nil {
+					copied = false
+					if ctx.Err() == nil {
+						s.log.Warn("archive failed; retrying next pass", "archiver", target.name,
+							"segment", id.String(), "file", kind.String(), "error", err)
+					}
 				}
+			}
+			if copied {
+				s.noteArchived(ctx, target, id)
 			}
 		}
 	}
+	s.trimLocal(ctx)
 }
 
 // archiveFile copies one file of a sealed segment unless target holds it,

@@ -111,6 +111,7 @@ func (c *session) sendMessages(ctx context.Context, userID uint32, q wire.SendMe
 		return nil, err
 	}
 	s.writtenBytes.Add(uint64(len(q.Messages)))
+	pl.traffic.appended(q.Count, len(q.Messages))
 	return nil, nil
 }
 
@@ -259,22 +260,13 @@ func (c *session) pollMessages(ctx context.Context, userID uint32, q wire.PollMe
 	}
 	var count uint32
 	var start uint64
-	err = pl.with(func(l *partition.Log) error {
-		ps := l.Stats()
-		wire.PutPolledHeader(out, ct.partitionID, currentOffset(ps), 0)
-		var ok bool
-		start, ok, err = startOffset(ctx, l, ps, q, stored, hasStored)
-		if err != nil || !ok || q.Count == 0 {
-			return err
-		}
-		out, count, err = l.Read(ctx, start, q.Count, pollBytesMax, out)
-		return err
-	})
+	out, count, start, err = s.pollRead(ctx, pl, ct.partitionID, q, stored, hasStored, out)
 	if err != nil {
 		return nil, err
 	}
 	wire.PutPolledHeader(out, ct.partitionID, binary.LittleEndian.Uint64(out[4:]), count)
 	s.readBytes.Add(uint64(len(out) - wire.PolledHeaderSize))
+	pl.traffic.read(count, len(out)-wire.PolledHeaderSize)
 	c.scratch = out
 	if q.AutoCommit && count > 0 {
 		op := metadata.StoreConsumerOffset{Stream: wire.NumericID(ct.streamID), Topic: wire.NumericID(ct.topicID),

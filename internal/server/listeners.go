@@ -106,3 +106,19 @@ func (s *Server) thisNode() wire.ClusterNode {
 	}
 	return node
 }
+
+// transportName is the inverse of transportCode.
+func transportName(code uint8) string {
+	switch code {
+	case wire.TransportTCP:
+		return "tcp"
+	case wire.TransportQUIC:
+		return "quic"
+	case wire.TransportHTTP:
+		return "http"
+	case wire.TransportWebSocket:
+		return "websocket"
+	default:
+		return "other"
+	}
+}

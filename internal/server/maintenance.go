@@ -67,7 +67,8 @@ func (s *Server) applyRetention(ctx context.Context) {
 			continue
 		}
 		err := pl.with(func(l *partition.Log) error {
-			removed, err := l.ApplyRetention(ctx, now, r.maxAgeMicros, r.maxBytes)
+			// With archivers, a segment goes only once every one holds it.
+			removed, err := l.ApplyRetentionWhere(ctx, now, r.maxAgeMicros, r.maxBytes, s.removableFn(l))
 			if removed > 0 {
 				s.log.Info("retention removed segments", "partition", r.key.String(), "segments", removed)
 			}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/runnel-io/runnel/core/partition"
 	"github.com/runnel-io/runnel/internal/config"
+	"github.com/runnel-io/runnel/internal/tiered"
 	"github.com/runnel-io/runnel/plugins/storage"
 )
 
@@ -19,6 +20,10 @@ type partitions struct {
 	cfg   partition.Config
 	fsync config.FsyncPolicy
 	dedup config.Dedup
+	// recent is L1: every append is copied into it (nil when off).
+	recent *tiered.Recent
+	// fsyncs records fsync latency (nil without metrics).
+	fsyncs *fsyncMeter
 
 	mu   sync.RWMutex
 	logs map[storage.PartitionKey]*partitionLog
@@ -41,6 +46,9 @@ type partitionLog struct {
 	appendSeq uint64       // appends accepted; guarded by mu
 	dirty     bool         // appended since the last sync; guarded by mu
 	dedup     *dedupWindow // nil when deduplication is off; guarded by mu
+	recent    *tiered.Recent
+	traffic   partitionTraffic
+	fsyncs    *fsyncMeter // nil without metrics
 
 	syncMu    sync.Mutex
 	syncedSeq uint64 // appends known durable; guarded by syncMu
@@ -68,7 +76,7 @@ func (ps *partitions) open(ctx context.Context, key storage.PartitionKey, fresh 
 	if err != nil {
 		return nil, fmt.Errorf("partition %s: %w", key, err)
 	}
-	pl := &partitionLog{key: key, fsync: ps.fsync, log: log}
+	pl := &partitionLog{key: key, fsync: ps.fsync, log: log, recent: ps.recent, fsyncs: ps.fsyncs}
 	if ps.dedup.Enabled {
 		pl.dedup = newDedupWindow(ps.dedup.MaxEntries, ps.dedup.Expiry)
 	}
@@ -167,6 +175,7 @@ func (pl *partitionLog) append(ctx context.Context, frames []byte, count uint32,
 		pl.mu.Unlock()
 		return res, fmt.Errorf("partition %s: append: %w", pl.key, err)
 	}
+	pl.recent.Put(pl.key, res.FirstOffset, count, frames)
 	pl.appendSeq++
 	seq := pl.appendSeq
 	pl.dirty = true
@@ -201,7 +210,10 @@ func (pl *partitionLog) syncUpTo(ctx context.Context, seq uint64) error {
 	// The fsync runs without mu: appends go on meanwhile and queue on
 	// syncMu, and the next fsync covers all of them at once.
 	markFsync(ctx)
-	if err := point.Sync(ctx); err != nil {
+	started := time.Now()
+	err = point.Sync(ctx)
+	pl.fsyncs.record(ctx, time.Since(started))
+	if err != nil {
 		pl.mu.Lock()
 		if pl.log != nil {
 			err = pl.log.SyncFailed(err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -53,6 +54,7 @@ type Server struct {
 	store     storage.Store
 	archivers []*archiveTarget
 	parts     *partitions
+	tiers     tiers // L1, L3 and the archive catalog (tiering.go)
 	listeners []listener
 
 	// topology serialises changes to the set of partitions (create/delete
@@ -86,6 +88,10 @@ type Server struct {
 	// entirely, so a server without telemetry pays one nil check.
 	tracer   trace.Tracer
 	spanOpts []trace.SpanStartOption // of request spans, built once
+
+	// fsyncs and httpRoutes are set by SetMeter and SetPrometheus.
+	fsyncs     *fsyncMeter
+	httpRoutes map[string]http.Handler
 
 	ready        chan struct{} // closed once Run has opened everything
 	startedAt    time.Time
@@ -271,6 +277,10 @@ func (s *Server) open(ctx context.Context) error {
 		}
 	}
 	s.parts = newPartitions(s.store, partition.Config{SegmentBytesMax: uint64(s.cfg.System.Segment.Size)}, s.cfg.System.Partition.Fsync, s.cfg.System.Dedup)
+	s.parts.fsyncs = s.fsyncs
+	if err := s.openTiers(ctx); err != nil {
+		return err
+	}
 	if err := s.openPartitions(ctx); err != nil {
 		return err
 	}
@@ -366,6 +376,7 @@ func (s *Server) closeAll() {
 	if s.parts != nil {
 		s.parts.closeAll()
 	}
+	s.tiers.close()
 	if s.store != nil {
 		if err := s.store.Close(ctx); err != nil {
 			s.log.Error("close storage", "error", err)

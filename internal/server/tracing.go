@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/runnel-io/runnel/core/partition"
+	"github.com/runnel-io/runnel/internal/telemetry"
 	"github.com/runnel-io/runnel/internal/tracing"
 	"github.com/runnel-io/runnel/plugins/transport"
 	"github.com/runnel-io/runnel/sdk/wire"
@@ -126,7 +127,7 @@ func startChild(ctx context.Context, name string) (context.Context, trace.Span, 
 	if !parent.IsRecording() {
 		return ctx, nil, false
 	}
-	ctx, span := parent.TracerProvider().Tracer(tracing.InstrumentationName).Start(ctx, name, trace.WithSpanKind(trace.SpanKindInternal))
+	ctx, span := parent.TracerProvider().Tracer(telemetry.InstrumentationName).Start(ctx, name, trace.WithSpanKind(trace.SpanKindInternal))
 	return ctx, span, true
 }
 

@@ -3,13 +3,18 @@ package server
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/runnel-io/runnel/internal/config"
 	"github.com/runnel-io/runnel/internal/otlptest"
-	"github.com/runnel-io/runnel/internal/tracing"
+	"github.com/runnel-io/runnel/internal/telemetry"
+	"github.com/runnel-io/runnel/plugins/component"
+	"github.com/runnel-io/runnel/plugins/registry"
+	plugintelemetry "github.com/runnel-io/runnel/plugins/telemetry"
+	"github.com/runnel-io/runnel/plugins/telemetry/otlpexporter"
 	"github.com/runnel-io/runnel/sdk/client"
 	"github.com/runnel-io/runnel/sdk/wire"
 )
@@ -76,13 +81,31 @@ func BenchmarkTracing(b *testing.B) {
 func setupTraced(b *testing.B, rcv *otlptest.Receiver, ratio float64) *client.Client {
 	var setup func(*Server)
 	if ratio > 0 {
-		tp, err := tracing.New(context.Background(), config.Telemetry{Enabled: true, ServiceName: "bench", Traces: config.Traces{
-			Transport: config.TransportGRPC, Endpoint: rcv.Addr(), SamplingRatio: ratio, ExportInterval: time.Second}}, "bench")
+		// Everything on: traces at ratio, metrics pushed and on a
+		// Prometheus page, as a production node would run.
+		sig := config.Signal{Transport: config.TransportGRPC, Endpoint: rcv.Addr(), ExportInterval: time.Second}
+		cfg := config.Telemetry{Enabled: true, ServiceName: "bench", Traces: config.Traces{Signal: sig, SamplingRatio: ratio},
+			Metrics: sig, Logs: config.Signal{Transport: config.TransportNone}}
+		reg := &registry.Registry{}
+		if err := reg.AddSet(registry.SourceBuiltin, registry.Set{Name: "bench",
+			Telemetry: []component.Factory[plugintelemetry.Exporter]{otlpexporter.GRPCFactory()}}); err != nil {
+			b.Fatal(err)
+		}
+		tel, err := telemetry.New(context.Background(), cfg, telemetry.Options{Version: "bench", Registry: reg,
+			Logger: slog.New(slog.DiscardHandler), Prometheus: true})
 		if err != nil {
 			b.Fatal(err)
 		}
-		b.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
-		setup = func(s *Server) { s.SetTracer(tp.Tracer()) }
+		if err := tel.Start(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { _ = tel.Shutdown(context.Background()) })
+		setup = func(s *Server) {
+			s.SetTracer(tel.Tracer())
+			if err := s.SetMeter(tel.Meter()); err != nil {
+				b.Fatal(err)
+			}
+		}
 	}
 	addr := startInProcessWith(b, setup, "RUNNEL_SYSTEM_PARTITION_FSYNC=never")
 	ctx := context.Background()

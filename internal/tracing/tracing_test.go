@@ -3,71 +3,14 @@ package tracing_test
 import (
 	"context"
 	"testing"
-	"time"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/runnel-io/runnel/internal/config"
-	"github.com/runnel-io/runnel/internal/otlptest"
 	"github.com/runnel-io/runnel/internal/tracing"
 	"github.com/runnel-io/runnel/sdk/consumer"
 	"github.com/runnel-io/runnel/sdk/wire"
 )
-
-func telemetry(transport, endpoint string) config.Telemetry {
-	return config.Telemetry{Enabled: true, ServiceName: "svc-" + transport, Traces: config.Traces{
-		Transport: transport, Endpoint: endpoint, SamplingRatio: 1, ExportInterval: 10 * time.Millisecond}}
-}
-
-func TestProviderExportsOverGRPCAndHTTP(t *testing.T) {
-	rcv := otlptest.Start(t)
-	for transport, endpoint := range map[string]string{config.TransportGRPC: rcv.Addr(), config.TransportHTTP: rcv.HTTPAddr()} {
-		t.Run(transport, func(t *testing.T) {
-			ctx := context.Background()
-			p, err := tracing.New(ctx, telemetry(transport, endpoint), "test")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !p.Enabled() {
-				t.Fatal("enabled config gave a disabled provider")
-			}
-			_, span := p.Tracer().Start(ctx, "span-via-"+transport)
-			span.End()
-			if err := p.Shutdown(ctx); err != nil {
-				t.Fatal(err)
-			}
-			spans, ok := rcv.WaitFor(ctx, 10*time.Second, func(spans []otlptest.Span) bool {
-				for _, s := range spans {
-					if s.Name == "span-via-"+transport && s.Service == "svc-"+transport {
-						return true
-					}
-				}
-				return false
-			})
-			if !ok {
-				t.Fatalf("span not received; got %+v", spans)
-			}
-		})
-	}
-}
-
-func TestDisabledProviderIsNoop(t *testing.T) {
-	p, err := tracing.New(context.Background(), config.Telemetry{}, "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if p.Enabled() {
-		t.Fatal("disabled config gave an enabled provider")
-	}
-	_, span := p.Tracer().Start(context.Background(), "x")
-	if span.IsRecording() {
-		t.Fatal("no-op tracer records")
-	}
-	if err := p.Shutdown(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-}
 
 func TestHeadersCarryTheSpanContext(t *testing.T) {
 	tp := sdktrace.NewTracerProvider()

@@ -11,6 +11,9 @@ import (
 	"github.com/runnel-io/runnel/plugins/storage/filestore"
 	"github.com/runnel-io/runnel/plugins/storage/iouringstore"
 	"github.com/runnel-io/runnel/plugins/storage/mmapstore"
+	"github.com/runnel-io/runnel/plugins/telemetry"
+	"github.com/runnel-io/runnel/plugins/telemetry/otlpexporter"
+	"github.com/runnel-io/runnel/plugins/telemetry/stdoutexporter"
 	"github.com/runnel-io/runnel/plugins/transport"
 	"github.com/runnel-io/runnel/plugins/transport/tcptransport"
 )
@@ -31,6 +34,11 @@ func Set(version string) registry.Set {
 		Archiver: []component.Factory[archiver.Archiver]{
 			diskarchiver.Factory(),
 			s3archiver.Factory(),
+		},
+		Telemetry: []component.Factory[telemetry.Exporter]{
+			otlpexporter.GRPCFactory(),
+			otlpexporter.HTTPFactory(),
+			stdoutexporter.Factory(),
 		},
 		Transport: []component.Factory[transport.Transport]{
 			tcptransport.Factory(),

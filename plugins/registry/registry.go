@@ -9,6 +9,7 @@ import (
 	"github.com/runnel-io/runnel/plugins/archiver"
 	"github.com/runnel-io/runnel/plugins/component"
 	"github.com/runnel-io/runnel/plugins/storage"
+	"github.com/runnel-io/runnel/plugins/telemetry"
 	"github.com/runnel-io/runnel/plugins/transport"
 )
 
@@ -91,6 +92,7 @@ type Registry struct {
 	Storage   Table[storage.Store]
 	Archiver  Table[archiver.Archiver]
 	Transport Table[transport.Transport]
+	Telemetry Table[telemetry.Exporter]
 }
 
 // Set is the unit of registration: what one source provides.
@@ -99,6 +101,7 @@ type Set struct {
 	Storage       []component.Factory[storage.Store]
 	Archiver      []component.Factory[archiver.Archiver]
 	Transport     []component.Factory[transport.Transport]
+	Telemetry     []component.Factory[telemetry.Exporter]
 }
 
 // AddSet registers every factory of s under src. It stops at the first
@@ -119,6 +122,11 @@ func (r *Registry) AddSet(src Source, s Set) error {
 			return err
 		}
 	}
+	for _, f := range s.Telemetry {
+		if err := r.Telemetry.Add(component.KindTelemetry, src, s.Version, f); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -136,7 +144,8 @@ func (r *Registry) List() []Listing {
 	var out []Listing
 	out = appendListings(out, component.KindStorage, &r.Storage)
 	out = appendListings(out, component.KindArchiver, &r.Archiver)
-	return appendListings(out, component.KindTransport, &r.Transport)
+	out = appendListings(out, component.KindTransport, &r.Transport)
+	return appendListings(out, component.KindTelemetry, &r.Telemetry)
 }
 
 func appendListings[T component.Component](out []Listing, kind component.Kind, t *Table[T]) []Listing {

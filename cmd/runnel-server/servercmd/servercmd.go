@@ -13,11 +13,14 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-plugin"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 
 	"github.com/runnel-io/runnel/internal/config"
 	"github.com/runnel-io/runnel/internal/server"
 	"github.com/runnel-io/runnel/internal/startupmem"
-	"github.com/runnel-io/runnel/internal/tracing"
+	"github.com/runnel-io/runnel/internal/telemetry"
 	"github.com/runnel-io/runnel/plugins/builtin"
 	"github.com/runnel-io/runnel/plugins/catalog"
 	"github.com/runnel-io/runnel/plugins/registry"
@@ -60,29 +63,26 @@ func run(args, environ []string, stdout, stderr io.Writer, bundles []Bundle) int
 }
 
 func serve(args, environ []string, stdout, stderr io.Writer, bundles []Bundle) int {
-	logger := slog.New(slog.NewTextHandler(stdout, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	text := slog.NewTextHandler(stdout, &slog.HandlerOptions{Level: slog.LevelInfo})
+	logger := slog.New(text)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	srv, cfg, closePlugins, code := build(ctx, args, environ, logger, stderr, bundles)
-	if srv == nil {
+	// OpenTelemetry reports export failures through its one global hook.
+	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) { logger.Warn("telemetry export", "error", err) }))
+	n, code := build(ctx, args, environ, text, stderr, bundles, true)
+	if n == nil {
 		return code
 	}
-	defer closePlugins()
-	tp, err := tracing.New(ctx, cfg.Telemetry, server.Version)
-	if err != nil {
-		_ = srv.Discard(ctx)
+	defer n.closePlugins()
+	defer shutdownTelemetry(n.tel, logger)
+	if err := n.wireTelemetry(); err != nil {
+		_ = n.srv.Discard(ctx)
 		fmt.Fprintln(stderr, "runnel-server:", err)
 		return exitConfig
 	}
-	defer shutdownTracing(tp, logger)
-	if tp.Enabled() {
-		srv.SetTracer(tp.Tracer())
-		logger.Info("tracing", "transport", cfg.Telemetry.Traces.Transport, "endpoint", cfg.Telemetry.Traces.Endpoint,
-			"sampling_ratio", cfg.Telemetry.Traces.SamplingRatio)
-	}
 	go func() {
 		select {
-		case <-srv.Ready():
+		case <-n.srv.Ready():
 			// Start-up code is done; let the kernel have its pages back.
 			if n, err := startupmem.Release(); err != nil {
 				logger.Warn("release start-up pages", "error", err)
@@ -92,42 +92,128 @@ func serve(args, environ []string, stdout, stderr io.Writer, bundles []Bundle) i
 		case <-ctx.Done():
 		}
 	}()
-	if err := srv.Run(ctx); err != nil {
-		logger.Error("server stopped", "error", err)
+	if err := n.srv.Run(ctx); err != nil {
+		n.logger.Error("server stopped", "error", err)
 		return exitFailed
 	}
 	return exitOK
 }
 
-// tracingShutdownTimeout bounds the export of the last spans at exit.
-const tracingShutdownTimeout = 5 * time.Second
+// telemetryShutdownTimeout bounds the export of the last telemetry at exit.
+const telemetryShutdownTimeout = 5 * time.Second
 
-// shutdownTracing exports the spans still queued once the server is done.
-func shutdownTracing(tp *tracing.Provider, logger *slog.Logger) {
-	ctx, cancel := context.WithTimeout(context.Background(), tracingShutdownTimeout)
+// shutdownTelemetry exports what is still queued once the server is done.
+func shutdownTelemetry(tel *telemetry.Telemetry, logger *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), telemetryShutdownTimeout)
 	defer cancel()
-	if err := tp.Shutdown(ctx); err != nil {
-		logger.Warn("tracing shutdown", "error", err)
+	if err := tel.Shutdown(ctx); err != nil {
+		logger.Warn("telemetry shutdown", "error", err)
 	}
 }
 
+// node is a built server with what it was built from.
+type node struct {
+	cfg          *config.Config
+	srv          *server.Server
+	tel          *telemetry.Telemetry
+	cat          *catalog.Catalog
+	logger       *slog.Logger
+	closePlugins func()
+}
+
 // build loads the configuration, fills the registry and constructs the
-// server; on failure it prints one line and returns the exit code. The
-// returned func ends external plugin processes; call it after the server
-// is done.
-func build(ctx context.Context, args, environ []string, logger *slog.Logger, stderr io.Writer, bundles []Bundle) (*server.Server, *config.Config, func(), int) {
-	cfg, reg, closePlugins, err := load(ctx, args, environ, bundles, logger)
+// telemetry exporters and the server; on failure it prints one line and
+// returns the exit code. With start, telemetry is started first, so the
+// server and its plugins log through the OpenTelemetry bridge as well as
+// text. Call closePlugins after the server is done: it ends external
+// plugin processes.
+func build(ctx context.Context, args, environ []string, text slog.Handler, stderr io.Writer, bundles []Bundle, start bool) (*node, int) {
+	logger := slog.New(text)
+	cfg, reg, cat, closePlugins, err := load(ctx, args, environ, bundles, logger)
 	if err != nil {
 		fmt.Fprintln(stderr, "runnel-server:", err)
-		return nil, nil, nil, exitConfig
+		return nil, exitConfig
 	}
-	srv, err := server.New(ctx, cfg, logger, reg)
+	tel, err := telemetry.New(ctx, cfg.Telemetry, telemetry.Options{Version: server.Version, Registry: reg, Logger: logger,
+		Prometheus: cfg.Telemetry.Prometheus.Enabled && servesHTTP(cfg)})
 	if err != nil {
 		closePlugins()
 		fmt.Fprintln(stderr, "runnel-server:", err)
-		return nil, nil, nil, exitConfig
+		return nil, exitConfig
 	}
-	return srv, cfg, closePlugins, exitOK
+	if start {
+		if err := tel.Start(ctx); err != nil {
+			_ = tel.Shutdown(ctx)
+			closePlugins()
+			fmt.Fprintln(stderr, "runnel-server:", err)
+			return nil, exitConfig
+		}
+		if h := tel.LogHandler(); h != nil {
+			logger = slog.New(slog.NewMultiHandler(text, h))
+		}
+	}
+	srv, err := server.New(ctx, cfg, logger, reg)
+	if err != nil {
+		_ = tel.Shutdown(ctx)
+		closePlugins()
+		fmt.Fprintln(stderr, "runnel-server:", err)
+		return nil, exitConfig
+	}
+	return &node{cfg: cfg, srv: srv, tel: tel, cat: cat, logger: logger, closePlugins: closePlugins}, exitOK
+}
+
+// servesHTTP reports a transport that can carry the Prometheus page.
+func servesHTTP(cfg *config.Config) bool {
+	for _, l := range cfg.Listeners() {
+		if l.Type == "http" || l.Type == "websocket" {
+			return true
+		}
+	}
+	return false
+}
+
+// wireTelemetry hands the started providers to the server: the tracer,
+// the meter (with plugin restarts observed from the catalog) and the
+// Prometheus page.
+func (n *node) wireTelemetry() error {
+	if n.tel.Tracing() {
+		n.srv.SetTracer(n.tel.Tracer())
+		tr := n.cfg.Telemetry.Traces
+		n.logger.Info("tracing", "transport", tr.Transport, "endpoint", tr.Endpoint, "sampling_ratio", tr.SamplingRatio)
+	}
+	if !n.tel.Metering() {
+		return nil
+	}
+	if err := n.srv.SetMeter(n.tel.Meter()); err != nil {
+		return err
+	}
+	if err := observePluginRestarts(n.tel.Meter(), n.cat); err != nil {
+		return err
+	}
+	if page := n.tel.PrometheusHandler(); page != nil {
+		n.srv.SetPrometheus(n.cfg.Telemetry.Prometheus.Path, page)
+	}
+	return nil
+}
+
+// observePluginRestarts counts relaunches of external plugin processes.
+func observePluginRestarts(m metric.Meter, cat *catalog.Catalog) error {
+	restarts, err := m.Int64ObservableCounter("runnel.plugin.restarts", metric.WithUnit("{restart}"),
+		metric.WithDescription("Relaunches of external plugin processes after a crash or hang."))
+	if err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	_, err = m.RegisterCallback(func(_ context.Context, obs metric.Observer) error {
+		for _, in := range cat.Instances() {
+			obs.ObserveInt64(restarts, int64(in.Restarts), metric.WithAttributes(
+				attribute.String("bundle", in.Bundle), attribute.String("kind", string(in.Kind)), attribute.String("name", in.Name)))
+		}
+		return nil
+	}, restarts)
+	if err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	return nil
 }
 
 // load reads the configuration and builds the registry: the built-in set,
@@ -135,18 +221,18 @@ func build(ctx context.Context, args, environ []string, logger *slog.Logger, std
 // (checked against their digests and asked to describe themselves; their
 // processes start only when an instance is built). The returned func
 // ends every plugin process still running.
-func load(ctx context.Context, args, environ []string, bundles []Bundle, logger *slog.Logger) (*config.Config, *registry.Registry, func(), error) {
+func load(ctx context.Context, args, environ []string, bundles []Bundle, logger *slog.Logger) (*config.Config, *registry.Registry, *catalog.Catalog, func(), error) {
 	cfg, err := config.Load(args, environ)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	reg := &registry.Registry{}
 	if err := reg.AddSet(registry.SourceBuiltin, builtin.Set(server.Version)); err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	for _, b := range bundles {
 		if err := reg.AddSet(registry.SourceBundle(b.Set.Name), b.Set); err != nil {
-			return nil, nil, nil, err
+			return nil, nil, nil, nil, err
 		}
 	}
 	refs := make([]catalog.BundleRef, 0, len(cfg.Plugins.Bundles))
@@ -155,7 +241,7 @@ func load(ctx context.Context, args, environ []string, bundles []Bundle, logger 
 	}
 	cat, err := catalog.Open(ctx, catalog.Config{Dir: cfg.Plugins.Dir, Bundles: refs}, logger)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("config: plugins: %w", err)
+		return nil, nil, nil, nil, fmt.Errorf("config: plugins: %w", err)
 	}
 	closePlugins := func() {
 		_ = cat.Close(context.Background())
@@ -164,15 +250,15 @@ func load(ctx context.Context, args, environ []string, bundles []Bundle, logger 
 	for _, set := range cat.Sets() {
 		if err := reg.AddSet(registry.SourceExternal(set.Name), set); err != nil {
 			closePlugins()
-			return nil, nil, nil, err
+			return nil, nil, nil, nil, err
 		}
 	}
-	return cfg, reg, closePlugins, nil
+	return cfg, reg, cat, closePlugins, nil
 }
 
 // listPlugins prints one line per available implementation.
 func listPlugins(args, environ []string, stdout, stderr io.Writer, bundles []Bundle) int {
-	_, reg, closePlugins, err := load(context.Background(), args, environ, bundles, slog.New(slog.DiscardHandler))
+	_, reg, _, closePlugins, err := load(context.Background(), args, environ, bundles, slog.New(slog.DiscardHandler))
 	if err != nil {
 		fmt.Fprintln(stderr, "runnel-server:", err)
 		return exitConfig
@@ -193,13 +279,13 @@ func listPlugins(args, environ []string, stdout, stderr io.Writer, bundles []Bun
 // every configured plugin instance, without opening data or listening.
 func checkConfig(args, environ []string, stdout, stderr io.Writer, bundles []Bundle) int {
 	ctx := context.Background()
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv, _, closePlugins, code := build(ctx, args, environ, logger, stderr, bundles)
-	if srv == nil {
+	n, code := build(ctx, args, environ, slog.DiscardHandler, stderr, bundles, false)
+	if n == nil {
 		return code
 	}
-	defer closePlugins()
-	if err := srv.Discard(ctx); err != nil && !errors.Is(err, context.Canceled) {
+	defer n.closePlugins()
+	err := errors.Join(n.srv.Discard(ctx), n.tel.Shutdown(ctx))
+	if err != nil && !errors.Is(err, context.Canceled) {
 		fmt.Fprintln(stderr, "runnel-server:", err)
 		return exitFailed
 	}

@@ -1,0 +1,209 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+
+	"github.com/runnel-io/runnel/core/metadata"
+	"github.com/runnel-io/runnel/plugins/storage"
+)
+
+// partitionTraffic counts one partition's traffic for the metrics. Atomic
+// adds are all the request path pays; the meter reads them at collection.
+type partitionTraffic struct {
+	appendedMessages, appendedBytes atomic.Uint64
+	readMessages, readBytes         atomic.Uint64
+}
+
+func (t *partitionTraffic) appended(messages uint32, bytes int) {
+	t.appendedMessages.Add(uint64(messages))
+	t.appendedBytes.Add(uint64(bytes))
+}
+
+func (t *partitionTraffic) read(messages uint32, bytes int) {
+	t.readMessages.Add(uint64(messages))
+	t.readBytes.Add(uint64(bytes))
+}
+
+// fsyncMeter records fsync latency; a nil *fsyncMeter records nothing.
+type fsyncMeter struct {
+	seconds metric.Float64Histogram
+}
+
+func (m *fsyncMeter) record(ctx context.Context, d time.Duration) {
+	if m != nil {
+		m.seconds.Record(ctx, d.Seconds())
+	}
+}
+
+// fsyncBucketsSeconds spans page-cache-fast syncs to a stalled disk.
+var fsyncBucketsSeconds = []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5}
+
+// SetMeter registers the server's instruments on m; call it before Run.
+// Everything except fsync latency is observed at collection time from
+// counters the server keeps anyway, so an unscraped meter costs nothing.
+func (s *Server) SetMeter(m metric.Meter) error {
+	fsync, err := m.Float64Histogram("runnel.partition.fsync.duration", metric.WithUnit("s"),
+		metric.WithDescription("Latency of partition fsyncs (log and index)."),
+		metric.WithExplicitBucketBoundaries(fsyncBucketsSeconds...))
+	if err != nil {
+		return fmt.Errorf("server: metrics: %w", err)
+	}
+	s.fsyncs = &fsyncMeter{seconds: fsync}
+	if err := s.registerObservers(m); err != nil {
+		return fmt.Errorf("server: metrics: %w", err)
+	}
+	return nil
+}
+
+// SetPrometheus serves page at path on every transport that speaks HTTP
+// (through transport.HTTPRoutes); call it before Run.
+func (s *Server) SetPrometheus(path string, page http.Handler) {
+	s.httpRoutes = map[string]http.Handler{path: page}
+}
+
+// HTTPRoutes implements transport.HTTPRoutes.
+func (s *Server) HTTPRoutes() map[string]http.Handler { return s.httpRoutes }
+
+// observers are the asynchronous instruments.
+type observers struct {
+	appendedMessages, appendedBytes metric.Int64ObservableCounter
+	readMessages, readBytes         metric.Int64ObservableCounter
+	segments, messages, lag         metric.Int64ObservableGauge
+	connections                     metric.Int64ObservableUpDownCounter
+}
+
+func (s *Server) registerObservers(m metric.Meter) error {
+	var o observers
+	var err error
+	counter := func(name, unit, desc string) metric.Int64ObservableCounter {
+		var c metric.Int64ObservableCounter
+		if err == nil {
+			c, err = m.Int64ObservableCounter(name, metric.WithUnit(unit), metric.WithDescription(desc))
+		}
+		return c
+	}
+	gauge := func(name, unit, desc string) metric.Int64ObservableGauge {
+		var g metric.Int64ObservableGauge
+		if err == nil {
+			g, err = m.Int64ObservableGauge(name, metric.WithUnit(unit), metric.WithDescription(desc))
+		}
+		return g
+	}
+	o.appendedMessages = counter("runnel.partition.appended.messages", "{message}", "Messages appended to the partition.")
+	o.appendedBytes = counter("runnel.partition.appended.bytes", "By", "Message bytes appended to the partition.")
+	o.readMessages = counter("runnel.partition.read.messages", "{message}", "Messages returned by polls of the partition.")
+	o.readBytes = counter("runnel.partition.read.bytes", "By", "Message bytes returned by polls of the partition.")
+	o.segments = gauge("runnel.partition.segments", "{segment}", "Segments of the partition per storage tier.")
+	o.messages = gauge("runnel.partition.messages", "{message}", "Messages kept in the partition.")
+	o.lag = gauge("runnel.consumer_group.lag", "{message}",
+		"Messages in the partition after the group's committed offset.")
+	if err != nil {
+		return err
+	}
+	o.connections, err = m.Int64ObservableUpDownCounter("runnel.connections", metric.WithUnit("{connection}"),
+		metric.WithDescription("Open client connections per transport."))
+	if err != nil {
+		return err
+	}
+	_, err = m.RegisterCallback(func(ctx context.Context, obs metric.Observer) error {
+		s.observe(obs, &o)
+		return nil
+	}, o.appendedMessages, o.appendedBytes, o.readMessages, o.readBytes, o.segments, o.messages, o.lag, o.connections)
+	return err
+}
+
+// partitionView is what a collection needs of one partition, copied out
+// of the metadata so no partition lock is taken under the metadata lock.
+type partitionView struct {
+	key    storage.PartitionKey
+	attrs  attribute.Set
+	groups []groupOffset
+}
+
+type groupOffset struct {
+	attrs     attribute.Set // the partition's plus the group's
+	committed uint64
+	stored    bool
+}
+
+func (s *Server) observe(obs metric.Observer, o *observers) {
+	for transport, n := range s.clients.countByTransport() {
+		obs.ObserveInt64(o.connections, int64(n), metric.WithAttributes(attribute.String("transport", transport)))
+	}
+	if s.parts == nil || s.meta == nil {
+		return
+	}
+	for _, v := range s.partitionViews() {
+		pl := s.parts.get(v.key)
+		if pl == nil {
+			continue
+		}
+		attrs := metric.WithAttributeSet(v.attrs)
+		obs.ObserveInt64(o.appendedMessages, int64(pl.traffic.appendedMessages.Load()), attrs)
+		obs.ObserveInt64(o.appendedBytes, int64(pl.traffic.appendedBytes.Load()), attrs)
+		obs.ObserveInt64(o.readMessages, int64(pl.traffic.readMessages.Load()), attrs)
+		obs.ObserveInt64(o.readBytes, int64(pl.traffic.readBytes.Load()), attrs)
+		st := pl.stats()
+		obs.ObserveInt64(o.messages, int64(st.MessagesCount), attrs)
+		local := attribute.NewSet(append(v.attrs.ToSlice(), attribute.String("tier", "local"))...)
+		obs.ObserveInt64(o.segments, int64(st.SegmentsCount), metric.WithAttributeSet(local))
+		for _, g := range v.groups {
+			obs.ObserveInt64(o.lag, int64(groupLag(st.FirstOffset, st.NextOffset, g)), metric.WithAttributeSet(g.attrs))
+		}
+	}
+}
+
+// groupLag counts the messages a group has not consumed: those after its
+// committed offset (the last message it processed), or all kept messages
+// when it has committed nothing.
+func groupLag(first, next uint64, g groupOffset) uint64 {
+	if !g.stored {
+		return next - first
+	}
+	if g.committed+1 >= next {
+		return 0
+	}
+	return next - max(g.committed+1, first)
+}
+
+func (s *Server) partitionViews() []partitionView {
+	var out []partitionView
+	s.meta.View(func(st *metadata.State) {
+		for stream := range st.Streams() {
+			for topic := range stream.Topics() {
+				for p := uint32(0); p < topic.PartitionsCount(); p++ {
+					base := []attribute.KeyValue{
+						attribute.String("stream", stream.Name), attribute.String("topic", topic.Name),
+						attribute.Int64("partition", int64(p)),
+					}
+					v := partitionView{key: storage.PartitionKey{Stream: stream.ID, Topic: topic.ID, Partition: p}, attrs: attribute.NewSet(base...)}
+					for g := range topic.Groups() {
+						committed, ok := topic.StoredOffset(metadata.OffsetKey{PartitionID: p, Kind: metadata.ConsumerGroup, ConsumerID: g.ID})
+						attrs := attribute.NewSet(append(base, attribute.String("group", g.Name))...)
+						v.groups = append(v.groups, groupOffset{attrs: attrs, committed: committed, stored: ok})
+					}
+					out = append(out, v)
+				}
+			}
+		}
+	})
+	return out
+}
+
+// countByTransport counts open sessions per transport name.
+func (cs *clients) countByTransport() map[string]int {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	out := map[string]int{}
+	for _, c := range cs.byID {
+		out[transportName(c.transport)]++
+	}
+	return out
+}
