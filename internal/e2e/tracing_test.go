@@ -12,9 +12,9 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/runnel-io/runnel/internal/otlptest"
-	"github.com/runnel-io/runnel/internal/tracing"
 	"github.com/runnel-io/runnel/sdk/consumer"
 	"github.com/runnel-io/runnel/sdk/producer"
+	"github.com/runnel-io/runnel/sdk/tracing"
 	"github.com/runnel-io/runnel/sdk/wire"
 )
 

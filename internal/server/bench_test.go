@@ -20,14 +20,14 @@ import (
 
 // startInProcess runs a server in this process (so a CPU profile of the
 // benchmark covers client and server) and returns its TCP address.
-func startInProcess(b *testing.B, env ...string) string {
+func startInProcess(b testing.TB, env ...string) string {
 	b.Helper()
 	return startInProcessWith(b, nil, env...)
 }
 
 // startInProcessWith is startInProcess with setup run on the server
 // before it starts (e.g. SetTracer).
-func startInProcessWith(b *testing.B, setup func(*Server), env ...string) string {
+func startInProcessWith(b testing.TB, setup func(*Server), env ...string) string {
 	b.Helper()
 	env = append([]string{"RUNNEL_SYSTEM_PATH=" + b.TempDir(), "RUNNEL_TCP_ADDRESS=127.0.0.1:0",
 		"RUNNEL_ROOT_USERNAME=bench", "RUNNEL_ROOT_PASSWORD=bench"}, env...)

@@ -76,6 +76,7 @@ type observers struct {
 	appendedMessages, appendedBytes metric.Int64ObservableCounter
 	readMessages, readBytes         metric.Int64ObservableCounter
 	segments, messages, lag         metric.Int64ObservableGauge
+	tierMessages, tierFirst         metric.Int64ObservableGauge
 	connections                     metric.Int64ObservableUpDownCounter
 }
 
@@ -102,6 +103,10 @@ func (s *Server) registerObservers(m metric.Meter) error {
 	o.readBytes = counter("runnel.partition.read.bytes", "By", "Message bytes returned by polls of the partition.")
 	o.segments = gauge("runnel.partition.segments", "{segment}", "Segments of the partition per storage tier.")
 	o.messages = gauge("runnel.partition.messages", "{message}", "Messages kept in the partition.")
+	o.tierMessages = gauge("runnel.partition.tier.messages", "{message}",
+		"Messages of the partition held by each tier (memory, local, archive); tiers overlap.")
+	o.tierFirst = gauge("runnel.partition.tier.first_offset", "{offset}",
+		"Oldest offset each tier holds of the partition; absent when the tier holds none.")
 	o.lag = gauge("runnel.consumer_group.lag", "{message}",
 		"Messages in the partition after the group's committed offset.")
 	if err != nil {
@@ -115,7 +120,7 @@ func (s *Server) registerObservers(m metric.Meter) error {
 	_, err = m.RegisterCallback(func(ctx context.Context, obs metric.Observer) error {
 		s.observe(obs, &o)
 		return nil
-	}, o.appendedMessages, o.appendedBytes, o.readMessages, o.readBytes, o.segments, o.messages, o.lag, o.connections)
+	}, o.appendedMessages, o.appendedBytes, o.readMessages, o.readBytes, o.segments, o.messages, o.lag, o.connections, o.tierMessages, o.tierFirst)
 	return err
 }
 
@@ -154,10 +159,42 @@ func (s *Server) observe(obs metric.Observer, o *observers) {
 		obs.ObserveInt64(o.messages, int64(st.MessagesCount), attrs)
 		local := attribute.NewSet(append(v.attrs.ToSlice(), attribute.String("tier", "local"))...)
 		obs.ObserveInt64(o.segments, int64(st.SegmentsCount), metric.WithAttributeSet(local))
+		s.observeTiers(obs, o, v)
 		for _, g := range v.groups {
 			obs.ObserveInt64(o.lag, int64(groupLag(st.FirstOffset, st.NextOffset, g)), metric.WithAttributeSet(g.attrs))
 		}
 	}
+}
+
+// observeTiers reports which offsets of a partition each tier holds.
+func (s *Server) observeTiers(obs metric.Observer, o *observers, v partitionView) {
+	view, err := s.PartitionTiers(v.key)
+	if err != nil {
+		return
+	}
+	tier := func(name string, messages uint64, first uint64, holds bool) {
+		attrs := metric.WithAttributeSet(attribute.NewSet(append(v.attrs.ToSlice(), attribute.String("tier", name))...))
+		obs.ObserveInt64(o.tierMessages, int64(messages), attrs)
+		if holds {
+			obs.ObserveInt64(o.tierFirst, int64(first), attrs)
+		}
+	}
+	tier("memory", view.L1.Next-view.L1.First, view.L1.First, view.L1.Next > view.L1.First)
+	tier("local", view.L2.Next-view.L2.First, view.L2.First, view.L2.Next > view.L2.First)
+	if s.tiers.catalog == nil {
+		return
+	}
+	var archived uint64
+	for _, r := range view.L3 {
+		archived += r.Next - r.First
+	}
+	var first uint64
+	if len(view.L3) > 0 {
+		first = view.L3[0].First
+	}
+	tier("archive", archived, first, len(view.L3) > 0)
+	archive := attribute.NewSet(append(v.attrs.ToSlice(), attribute.String("tier", "archive"))...)
+	obs.ObserveInt64(o.segments, int64(s.tiers.catalog.SegmentsCount(v.key)), metric.WithAttributeSet(archive))
 }
 
 // groupLag counts the messages a group has not consumed: those after its

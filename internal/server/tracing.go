@@ -11,8 +11,8 @@ import (
 
 	"github.com/runnel-io/runnel/core/partition"
 	"github.com/runnel-io/runnel/internal/telemetry"
-	"github.com/runnel-io/runnel/internal/tracing"
 	"github.com/runnel-io/runnel/plugins/transport"
+	"github.com/runnel-io/runnel/sdk/tracing"
 	"github.com/runnel-io/runnel/sdk/wire"
 )
 

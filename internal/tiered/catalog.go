@@ -215,6 +215,13 @@ func (c *Catalog) Find(key storage.PartitionKey, offset uint64) (Segment, []stri
 // Range is the offsets [First, Next).
 type Range struct{ First, Next uint64 }
 
+// SegmentsCount is the number of archived segments of partition key.
+func (c *Catalog) SegmentsCount(key storage.PartitionKey) int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return len(c.parts[key])
+}
+
 // Ranges are the archived offsets of partition key, contiguous runs merged.
 func (c *Catalog) Ranges(key storage.PartitionKey) []Range {
 	c.mu.RLock()

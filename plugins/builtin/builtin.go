@@ -15,6 +15,7 @@ import (
 	"github.com/runnel-io/runnel/plugins/telemetry/otlpexporter"
 	"github.com/runnel-io/runnel/plugins/telemetry/stdoutexporter"
 	"github.com/runnel-io/runnel/plugins/transport"
+	"github.com/runnel-io/runnel/plugins/transport/httptransport"
 	"github.com/runnel-io/runnel/plugins/transport/tcptransport"
 )
 
@@ -42,6 +43,7 @@ func Set(version string) registry.Set {
 		},
 		Transport: []component.Factory[transport.Transport]{
 			tcptransport.Factory(),
+			httptransport.Factory(),
 		},
 	}
 }

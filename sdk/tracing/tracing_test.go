@@ -7,8 +7,8 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/runnel-io/runnel/internal/tracing"
 	"github.com/runnel-io/runnel/sdk/consumer"
+	"github.com/runnel-io/runnel/sdk/tracing"
 	"github.com/runnel-io/runnel/sdk/wire"
 )
 
