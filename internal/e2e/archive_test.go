@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/runnel-io/runnel/internal/otlptest"
 	"github.com/runnel-io/runnel/internal/s3test"
 	"github.com/runnel-io/runnel/internal/testserver"
 	"github.com/runnel-io/runnel/plugins/archiver"
@@ -31,8 +32,12 @@ func TestDiskArchiverReceivesSealedSegments(t *testing.T) {
 	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	rcv := otlptest.Start(t)
 	s := testserver.StartArgs(t, serverBinary, []string{"--config", cfgFile},
-		"RUNNEL_SYSTEM_SEGMENT_SIZE=1MiB", "RUNNEL_SYSTEM_ARCHIVE_INTERVAL=50ms")
+		"RUNNEL_SYSTEM_SEGMENT_SIZE=1MiB", "RUNNEL_SYSTEM_ARCHIVE_INTERVAL=50ms",
+		"RUNNEL_TELEMETRY_ENABLED=true", "RUNNEL_TELEMETRY_TRACES_ENDPOINT="+rcv.Addr(), "RUNNEL_TELEMETRY_TRACES_EXPORT_INTERVAL=20ms",
+		"RUNNEL_TELEMETRY_METRICS_ENDPOINT="+rcv.Addr(), "RUNNEL_TELEMETRY_METRICS_EXPORT_INTERVAL=50ms",
+		"RUNNEL_TELEMETRY_LOGS_TRANSPORT=none")
 	c := runnelClient(t, s)
 	ctx := context.Background()
 	if _, err := c.CreateStream(ctx, "arch"); err != nil {
@@ -46,6 +51,23 @@ func TestDiskArchiverReceivesSealedSegments(t *testing.T) {
 	// Two sealed segments, two files each; the active segment stays local.
 	testserver.Eventually(t, "sealed segments archived", func() bool { return len(archivedFiles(t, archiveDir, s.DataDir)) == 4 })
 	checkArchivedCopies(t, archiveDir, s.DataDir)
+	// Each upload is traced and timed as a plugin call.
+	uploaded := rcv.Eventually(ctx, 20*time.Second, func() bool {
+		spans := 0
+		for _, sp := range rcv.Spans() {
+			if sp.Name == "runnel.archive.put" && sp.Attributes["runnel.archiver"] == "cold" {
+				spans++
+			}
+		}
+		timed := false
+		for _, p := range rcv.Points() {
+			timed = timed || (p.Metric == "runnel.plugin.call.duration" && p.Attributes["instance"] == "cold" && p.Attributes["op"] == "put" && p.Value >= 4)
+		}
+		return spans >= 4 && timed
+	})
+	if !uploaded {
+		t.Fatalf("archive uploads not traced or timed: spans %+v\npoints %+v", rcv.Spans(), rcv.Points())
+	}
 
 	before := modTimes(t, archiveDir, s.DataDir)
 	s.Restart()
@@ -102,8 +124,12 @@ func TestS3ArchiverReceivesSealedSegments(t *testing.T) {
 	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	rcv := otlptest.Start(t)
 	s := testserver.StartArgs(t, serverBinary, []string{"--config", cfgFile},
-		"RUNNEL_SYSTEM_SEGMENT_SIZE=1MiB", "RUNNEL_SYSTEM_ARCHIVE_INTERVAL=50ms")
+		"RUNNEL_SYSTEM_SEGMENT_SIZE=1MiB", "RUNNEL_SYSTEM_ARCHIVE_INTERVAL=50ms",
+		"RUNNEL_TELEMETRY_ENABLED=true", "RUNNEL_TELEMETRY_TRACES_ENDPOINT="+rcv.Addr(), "RUNNEL_TELEMETRY_TRACES_EXPORT_INTERVAL=20ms",
+		"RUNNEL_TELEMETRY_METRICS_ENDPOINT="+rcv.Addr(), "RUNNEL_TELEMETRY_METRICS_EXPORT_INTERVAL=50ms",
+		"RUNNEL_TELEMETRY_LOGS_TRANSPORT=none")
 	c := runnelClient(t, s)
 	ctx := context.Background()
 	if _, err := c.CreateStream(ctx, "arch"); err != nil {

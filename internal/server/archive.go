@@ -93,7 +93,12 @@ func (s *Server) archiveFile(ctx context.Context, target *archiveTarget, id stor
 	}
 	h := sha256.New()
 	r := io.TeeReader(io.NewSectionReader(fileReaderAt{ctx, f}, 0, size), h)
+	ctx, span := s.startArchiveSpan(ctx, target.name, key, size)
+	started := time.Now()
 	info, err := target.archiver.Put(ctx, key, r, size)
+	s.archiverCalls.record(ctx, target.name, "put", time.Since(started), err)
+	endWithError(span, err)
+	span.End()
 	if err != nil {
 		return err
 	}

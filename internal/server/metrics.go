@@ -42,6 +42,19 @@ func (m *fsyncMeter) record(ctx context.Context, d time.Duration) {
 	}
 }
 
+// pluginCallMeter records the latency of calls into plugins (archiver
+// uploads); a nil *pluginCallMeter records nothing.
+type pluginCallMeter struct {
+	seconds metric.Float64Histogram
+}
+
+func (m *pluginCallMeter) record(ctx context.Context, instance, op string, d time.Duration, err error) {
+	if m != nil {
+		m.seconds.Record(ctx, d.Seconds(), metric.WithAttributes(attribute.String("kind", "archiver"),
+			attribute.String("instance", instance), attribute.String("op", op), attribute.Bool("error", err != nil)))
+	}
+}
+
 // fsyncBucketsSeconds spans page-cache-fast syncs to a stalled disk.
 var fsyncBucketsSeconds = []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5}
 
@@ -56,6 +69,13 @@ func (s *Server) SetMeter(m metric.Meter) error {
 		return fmt.Errorf("server: metrics: %w", err)
 	}
 	s.fsyncs = &fsyncMeter{seconds: fsync}
+	calls, err := m.Float64Histogram("runnel.plugin.call.duration", metric.WithUnit("s"),
+		metric.WithDescription("Latency of calls into plugins (archiver uploads), errors included."),
+		metric.WithExplicitBucketBoundaries(0.001, 0.005, 0.025, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60))
+	if err != nil {
+		return fmt.Errorf("server: metrics: %w", err)
+	}
+	s.archiverCalls = &pluginCallMeter{seconds: calls}
 	if err := s.registerObservers(m); err != nil {
 		return fmt.Errorf("server: metrics: %w", err)
 	}

@@ -90,8 +90,9 @@ type Server struct {
 	spanOpts []trace.SpanStartOption // of request spans, built once
 
 	// fsyncs and httpRoutes are set by SetMeter and SetPrometheus.
-	fsyncs     *fsyncMeter
-	httpRoutes map[string]http.Handler
+	fsyncs        *fsyncMeter
+	archiverCalls *pluginCallMeter
+	httpRoutes    map[string]http.Handler
 
 	ready        chan struct{} // closed once Run has opened everything
 	startedAt    time.Time

@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/runnel-io/runnel/core/partition"
+	"github.com/runnel-io/runnel/plugins/archiver"
 	"github.com/runnel-io/runnel/internal/telemetry"
 	"github.com/runnel-io/runnel/plugins/transport"
 	"github.com/runnel-io/runnel/sdk/tracing"
@@ -31,6 +32,8 @@ const (
 	attrStatus      = "runnel.status_code"
 	attrError       = "error"
 	attrFsyncDone   = "runnel.fsync.performed"
+	attrArchiver    = "runnel.archiver"
+	attrObjectKey   = "runnel.archive.key"
 )
 
 // SetTracer makes the server record one span per request with t (and
@@ -161,6 +164,17 @@ func (pl *partitionLog) syncUpToTraced(ctx context.Context, seq uint64) error {
 	err := pl.syncUpTo(ctx, seq)
 	endWithError(span, err)
 	return err
+}
+
+// startArchiveSpan starts the root span of one upload by the archiving
+// loop; without a tracer it returns a span that records nothing.
+func (s *Server) startArchiveSpan(ctx context.Context, archiverName string, key archiver.Key, sizeBytes int64) (context.Context, trace.Span) {
+	if s.tracer == nil {
+		return ctx, trace.SpanFromContext(context.Background())
+	}
+	return s.tracer.Start(ctx, "runnel.archive.put", trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(
+		attribute.String(attrArchiver, archiverName), attribute.String(attrObjectKey, string(key)),
+		attribute.Int64(attrBytesIn, sizeBytes)))
 }
 
 // markFsync notes on a traced fsync span that this request ran the fsync
