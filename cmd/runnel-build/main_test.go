@@ -60,7 +60,8 @@ func TestBuildsAServerWithACompiledInBundle(t *testing.T) {
 	if err != nil {
 		t.Fatalf("plugins list: %v\n%s", err, list)
 	}
-	if !strings.Contains(string(list), "archiver  hello     bundle:hello  1.0.0") || !strings.Contains(string(list), "storage   file      builtin") {
+	collapsed := strings.Join(strings.Fields(string(list)), " ")
+	if !strings.Contains(collapsed, "archiver hello bundle:hello 1.0.0") || !strings.Contains(collapsed, "storage file builtin") {
 		t.Fatalf("plugins list of the custom server:\n%s", list)
 	}
 	cfg := filepath.Join(t.TempDir(), "runnel.toml")
