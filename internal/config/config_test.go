@@ -38,7 +38,7 @@ func TestTelemetryDefaultsAndEnv(t *testing.T) {
 	}
 	tel := cfg.Telemetry
 	if tel.Enabled || tel.ServiceName != "runnel" || tel.Traces.Transport != TransportGRPC ||
-		tel.Traces.Endpoint != "127.0.0.1:4317" || tel.Traces.SamplingRatio != 1 || tel.Traces.ExportInterval != 5*time.Second {
+		tel.Traces.Endpoint != "127.0.0.1:4317" || tel.Traces.SamplingRatio != 0.01 || tel.Traces.ExportInterval != 5*time.Second {
 		t.Fatalf("telemetry defaults: %+v", tel)
 	}
 	cfg, err = Load(nil, []string{"RUNNEL_TELEMETRY_ENABLED=true", "RUNNEL_TELEMETRY_TRACES_TRANSPORT=http",
