@@ -1,7 +1,7 @@
 // Command vopr runs the deterministic VSR simulator for one or more seeds:
 //
 //	vopr -seed 42 -ticks 4000           one seed
-//	vopr -seed 1 -count 10000 -quiet    seeds 1..10000, failures only
+//	vopr -seed 1 -count 10000 -quiet    seeds 1..10000, failures only (-seeds = -count)
 //
 // Every line names its seed; a violation exits 1 and prints the seed that
 // reproduces it. The same seeds always print the same lines, whatever -jobs
@@ -22,6 +22,7 @@ import (
 func main() {
 	seed := flag.Uint64("seed", 1, "first seed")
 	count := flag.Int("count", 1, "number of consecutive seeds")
+	flag.IntVar(count, "seeds", 1, "same as -count")
 	ticks := flag.Int("ticks", 4000, "safety-phase ticks (faults on)")
 	liveness := flag.Int("liveness", 4000, "ticks allowed to converge after healing")
 	replicas := flag.Int("replicas", 0, "replica count (0: drawn from the seed)")

@@ -28,6 +28,15 @@ type Config struct {
 	RepairTicks         int // missing journal entries re-requested
 	RecoveryAttempts    int // RequestStartView rounds before joining a view change
 
+	// JournalSlots is the journal ring: op x lives in slot x mod
+	// JournalSlots and overwrites op x-JournalSlots, which must be covered
+	// by a durable checkpoint first. CheckpointInterval: a checkpoint is
+	// taken whenever the executed op is a multiple of it; it must leave two
+	// pipelines of slack (CheckpointInterval + 2·PipelineMax ≤ JournalSlots).
+	JournalSlots       int
+	CheckpointInterval int
+	SyncChunkBytes     int // checkpoint bytes per SyncCheckpoint message
+
 	Seed uint64 // timeout jitter
 }
 
@@ -48,6 +57,9 @@ func (c Config) WithDefaults() Config {
 	def(&c.PrepareTimeoutTicks, 15)
 	def(&c.RepairTicks, 5)
 	def(&c.RecoveryAttempts, 3)
+	def(&c.JournalSlots, 1024)
+	def(&c.CheckpointInterval, c.JournalSlots-2*c.PipelineMax)
+	def(&c.SyncChunkBytes, 64<<10)
 	return c
 }
 
@@ -61,6 +73,13 @@ func (c Config) Validate() error {
 	}
 	if c.PipelineMax < 1 || c.ClientsMax < 1 || c.RequestQueueMax < 1 {
 		return fmt.Errorf("vsr: pipeline, clients and request queue must be positive")
+	}
+	if c.CheckpointInterval < 1 || c.CheckpointInterval+2*c.PipelineMax > c.JournalSlots {
+		return fmt.Errorf("vsr: checkpoint interval %d + 2×pipeline %d exceeds %d journal slots",
+			c.CheckpointInterval, c.PipelineMax, c.JournalSlots)
+	}
+	if c.SyncChunkBytes < 1 || c.SyncChunkBytes > PrepareBodySizeMax {
+		return fmt.Errorf("vsr: sync chunk of %d bytes outside 1..%d", c.SyncChunkBytes, PrepareBodySizeMax)
 	}
 	q := QuorumsFor(c.ReplicaCount)
 	if q.Replication+q.ViewChange <= c.ReplicaCount || q.Nack+q.Replication <= c.ReplicaCount {

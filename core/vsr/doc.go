@@ -46,10 +46,52 @@
 // and execution itself deduplicates (client, request) so a request retried
 // into a second prepare still runs at most once.
 //
-// Persistence model: the journal is indexed by op (slot = op, no wrap) and
-// every durable op stays readable; a restarted replica replays its journal
-// into a fresh state machine. Checkpoints, journal wrap and state transfer
-// are not implemented yet.
+// Wire format (codec.go): every message is one frame — a 64-byte header
+// (XXH3-128 header and body checksums, cluster id, size, WireVersion,
+// command, sender, view, flags) and a body with the command's fields in a
+// fixed order. EncodeMessage/AppendMessage are deterministic and canonical;
+// FrameSize validates a header so a stream reader knows the frame length;
+// DecodeMessage rejects every malformed input with an error wrapping
+// ErrMessage (fuzzed by FuzzDecode). Limits: PrepareBodySizeMax per body,
+// MessageSizeMax per frame; resends and repairs pack prepares by bytes.
+//
+// Journal and checkpoints: the journal is a ring of JournalSlots slots
+// (slot = op mod JournalSlots); restart records are per slot and each
+// record's op is checked against its slot (misdirected writes count for
+// nothing). Every CheckpointInterval executed ops the replica snapshots
+// the client table, the latest executed timestamp and the StateMachine
+// (Snapshot/Restore, deterministic bytes) into Ready.Checkpoint, written
+// by the host to the checkpoint slot the durable checkpoint does not use,
+// before the superblock that references it (op, prepare checksum, data
+// checksum, size, slot). An op is written only if its slot's previous op
+// is covered by the durable checkpoint (a primary queues requests, a
+// backup drops prepares until then; CheckpointInterval + 2·PipelineMax ≤
+// JournalSlots). Restart restores the checkpoint, then replays the
+// journal suffix it can verify. In-memory log entries below both the
+// checkpoint and the journal window are dropped.
+//
+// State transfer (sync.go): a replica asked for an op its journal no
+// longer holds answers with the first chunk of its durable checkpoint if
+// that is ahead of the asker; the asker pulls the rest with
+// RequestSyncCheckpoint (SyncChunkBytes per chunk), verifies the
+// checksum, installs it (Ready.Synced), keeps its log above it if it
+// agrees (otherwise, or if the sender's view is newer, it drops the log
+// and recovers via RequestStartView), and catches up by repair. Not during
+// a view change; a primary only installs checkpoints of ops it knows are
+// committed. A new primary more than a checkpoint interval behind the
+// commit number forfeits the view (TigerBeetle's rule) and catches up as
+// a backup.
+//
+// Not implemented: storage faults of checkpoints themselves (a corrupt
+// checkpoint makes Restart fail instead of syncing it from a peer);
+// restart loads no journal records at or below the checkpoint, so a
+// restarted replica cannot serve repairs of those ops (peers sync
+// instead); TigerBeetle's "checkpoint durable on a quorum" rule for
+// overwriting slots (here only local durability; lagging peers use state
+// transfer); journal writes allocate per op (Prepare.Encode); RunnelMachine
+// checkpoints only the parts implementing Snapshotter; no epochs, no
+// reconfiguration, one VSR group; no pipelined/async I/O completions (the
+// host persists a whole Ready, then calls Advance).
 //
 // Determinism: no goroutines, no clock, no I/O, no global randomness, no map
 // iteration; a test parses this package and fails on forbidden imports or go

@@ -21,13 +21,16 @@ type tcluster struct {
 	replies map[uint64][]*vsr.Message
 	early   []vsr.Envelope // every Early envelope, for topology checks
 	discard bool           // benchmarks: do not keep journal bytes
+	wire    bool           // encode and decode every replica message, as a bus would
+	synced  []uint64       // checkpoint ops installed by state transfer, any replica
 }
 
 type tnode struct {
 	r       *vsr.Replica
 	sm      *vsr.MemoryMachine
 	sb      [][]byte
-	journal map[uint64]vsr.JournalRecord
+	ckpt    [2][]byte
+	journal map[uint64]vsr.JournalRecord // by slot
 	up      bool
 }
 
@@ -38,8 +41,14 @@ type tpacket struct {
 
 func newCluster(t *testing.T, n int) *tcluster {
 	t.Helper()
-	c := &tcluster{t: t, cfg: vsr.Config{Cluster: 1, ReplicaCount: n}, cut: map[[2]int]bool{},
-		replies: map[uint64][]*vsr.Message{}}
+	return newClusterConfig(t, vsr.Config{Cluster: 1, ReplicaCount: n})
+}
+
+// newClusterConfig builds a cluster of cfg.ReplicaCount replicas.
+func newClusterConfig(t *testing.T, cfg vsr.Config) *tcluster {
+	t.Helper()
+	n := cfg.ReplicaCount
+	c := &tcluster{t: t, cfg: cfg, cut: map[[2]int]bool{}, replies: map[uint64][]*vsr.Message{}}
 	for i := range n {
 		cfg := c.cfg
 		cfg.Replica = i
@@ -62,6 +71,12 @@ func (c *tcluster) flush(i int) {
 			c.early = append(c.early, e)
 			c.queue = append(c.queue, tpacket{from: i, env: e})
 		}
+		if rd.Synced > 0 {
+			c.synced = append(c.synced, rd.Synced)
+		}
+		if w := rd.Checkpoint; w != nil {
+			n.ckpt[w.Slot] = w.Data
+		}
 		if rd.Superblock != nil {
 			for k := range n.sb {
 				n.sb[k] = rd.Superblock
@@ -71,7 +86,7 @@ func (c *tcluster) flush(i int) {
 			if c.discard {
 				continue
 			}
-			n.journal[w.Op] = vsr.JournalRecord{Op: w.Op, Prepare: w.Prepare, Header: w.Prepare[:vsr.HeaderSize]}
+			n.journal[w.Slot] = vsr.JournalRecord{Slot: w.Slot, Prepare: w.Prepare, Header: w.Prepare[:vsr.HeaderSize]}
 		}
 		for _, e := range rd.Messages {
 			c.queue = append(c.queue, tpacket{from: i, env: e})
@@ -91,6 +106,15 @@ func (c *tcluster) deliver() {
 		if p.env.ToClient {
 			c.replies[p.env.Client] = append(c.replies[p.env.Client], p.env.Msg)
 			continue
+		}
+		if c.wire {
+			frame, err := vsr.EncodeMessage(p.env.Msg, c.cfg.Cluster)
+			if err != nil {
+				c.t.Fatal(err)
+			}
+			if p.env.Msg, err = vsr.DecodeMessage(frame, c.cfg.Cluster); err != nil {
+				c.t.Fatal(err)
+			}
 		}
 		to := p.env.To
 		if c.cut[[2]int{p.from, to}] || !c.nodes[to].up || (p.from >= 0 && !c.nodes[p.from].up) {
@@ -155,7 +179,11 @@ func (c *tcluster) restart(i int) {
 	cfg := c.cfg
 	cfg.Replica = i
 	n.sm = vsr.NewMemoryMachine()
-	r, err := vsr.Restart(cfg, n.sm, nil, sb, recs)
+	var ckpt []byte
+	if sb.CheckpointOp > 0 {
+		ckpt = n.ckpt[sb.CheckpointSlot]
+	}
+	r, err := vsr.Restart(cfg, n.sm, nil, sb, ckpt, recs)
 	if err != nil {
 		c.t.Fatal(err)
 	}

@@ -5,12 +5,15 @@ import (
 	"slices"
 )
 
+// at returns the entry of op, which must lie in base..head.
+func (r *Replica) at(op uint64) *entry { return &r.ents[op-r.base] }
+
 // grow extends the log with unknown entries up to op.
 func (r *Replica) grow(op uint64) {
-	if need := int(op) + 1 - len(r.ents); need > 0 && cap(r.ents)-len(r.ents) < need {
+	if need := int(op-r.base) + 1 - len(r.ents); need > 0 && cap(r.ents)-len(r.ents) < need {
 		r.ents = slices.Grow(r.ents, max(need, len(r.ents))) // double: entries are large
 	}
-	for uint64(len(r.ents)) <= op {
+	for r.base+uint64(len(r.ents)) <= op {
 		r.ents = append(r.ents, entry{})
 	}
 	r.head = max(r.head, op)
@@ -20,7 +23,7 @@ func (r *Replica) grow(op uint64) {
 // as far as held candidates verify it. A conflicting id is a safety bug.
 func (r *Replica) setID(op uint64, c Checksum) {
 	for {
-		e := &r.ents[op]
+		e := r.at(op)
 		if e.idOK {
 			if e.id != c {
 				panic(fmt.Sprintf("vsr: replica %d: hash chain conflict at op %d", r.me, op))
@@ -36,8 +39,8 @@ func (r *Replica) setID(op uint64, c Checksum) {
 		default:
 			return
 		}
-		if op == 0 {
-			return
+		if op == r.base {
+			panic(fmt.Sprintf("vsr: replica %d: executed op %d without a known checksum", r.me, op))
 		}
 		op, c = op-1, e.h.Parent
 	}
@@ -46,11 +49,11 @@ func (r *Replica) setID(op uint64, c Checksum) {
 // setHeader records a trusted header and the id of its parent.
 func (r *Replica) setHeader(h Header) {
 	r.setID(h.Op, h.Checksum)
-	e := &r.ents[h.Op]
+	e := r.at(h.Op)
 	if !e.hOK {
 		e.h, e.hOK = h, true
 	}
-	if h.Op > 0 {
+	if h.Op > r.base {
 		r.setID(h.Op-1, h.Parent)
 	}
 }
@@ -59,7 +62,10 @@ func (r *Replica) setHeader(h Header) {
 // view, or matching a known id) and asks for it to be written. It reports
 // whether the prepare was new here.
 func (r *Replica) hold(p *Prepare) bool {
-	e := &r.ents[p.Op]
+	if p.Op <= r.base || !r.writable(p.Op) || (p.Op == r.base+1 && p.Parent != r.at(r.base).id) {
+		return false // covered by the checkpoint, no free slot, or off the committed chain
+	}
+	e := r.at(p.Op)
 	if e.p != nil {
 		return false
 	}
@@ -76,7 +82,7 @@ func (r *Replica) hold(p *Prepare) bool {
 func (r *Replica) advanceContig() {
 	r.contig = min(r.contig, r.head)
 	for r.contig < r.head {
-		e := &r.ents[r.contig+1]
+		e := r.at(r.contig + 1)
 		if e.p == nil || !e.durable {
 			return
 		}
@@ -93,8 +99,8 @@ func (r *Replica) installLog(headers []Header, head uint64, headID Checksum) {
 		panic(fmt.Sprintf("vsr: replica %d: new head %d below executed op %d", r.me, head, r.commitMin))
 	}
 	var known []Header // headers we knew, highest first: reused if the new chain confirms them
-	for i := uint64(len(r.ents)) - 1; i > r.commitMin; i-- {
-		e := r.ents[i]
+	for i := r.head; i > r.commitMin; i-- {
+		e := *r.at(i)
 		if e.hOK {
 			known = append(known, e.h)
 		}
@@ -102,10 +108,11 @@ func (r *Replica) installLog(headers []Header, head uint64, headID Checksum) {
 		if e.p != nil && e.durable {
 			c = e.p
 		}
-		r.ents[i] = entry{cand: c, hcand: e.hcand}
+		*r.at(i) = entry{cand: c, hcand: e.hcand}
 	}
-	if uint64(len(r.ents)) > head+1 {
-		r.ents = r.ents[:head+1]
+	if r.head > head {
+		clear(r.ents[head+1-r.base:])
+		r.ents = r.ents[:head+1-r.base]
 	}
 	r.head = r.commitMin
 	r.grow(head)
@@ -117,7 +124,7 @@ func (r *Replica) installLog(headers []Header, head uint64, headID Checksum) {
 	r.setID(head, headID)
 	for _, h := range known {
 		if h.Op <= head {
-			if e := &r.ents[h.Op]; e.idOK && e.id == h.Checksum && !e.hOK {
+			if e := r.at(h.Op); e.idOK && e.id == h.Checksum && !e.hOK {
 				r.setHeader(h)
 			}
 		}
@@ -129,18 +136,20 @@ func (r *Replica) installLog(headers []Header, head uint64, headID Checksum) {
 // execute runs committed ops that are held, in order.
 func (r *Replica) execute() {
 	for r.commitMin < r.commitMax && r.commitMin < r.head {
-		e := &r.ents[r.commitMin+1]
+		e := r.at(r.commitMin + 1)
 		if e.p == nil {
 			return
 		}
 		r.apply(e.p)
 		r.commitMin++
+		r.maybeCheckpoint()
 	}
 }
 
 // apply executes one op against the client table and the state machine.
 func (r *Replica) apply(p *Prepare) {
 	r.lastTS = max(r.lastTS, p.Timestamp)
+	r.execTS = max(r.execTS, p.Timestamp)
 	status, result, send := ReplyOK, []byte(nil), true
 	ce := r.clients.get(p.Client)
 	switch {

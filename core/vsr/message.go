@@ -6,21 +6,24 @@ type Command uint8
 // Commands. Client-facing: Request, Reply. Everything else is between
 // replicas.
 const (
-	CmdRequest          Command = iota + 1 // client → replica
-	CmdReply                               // replica → client
-	CmdPrepare                             // primary → backups (or relay)
-	CmdPrepareOk                           // backup → primary, cumulative
-	CmdCommit                              // primary heartbeat with commit number
-	CmdStartViewChange                     // broadcast
-	CmdDoViewChange                        // → primary of the new view
-	CmdStartView                           // new primary → all
-	CmdRequestStartView                    // recovering or lagging replica → primary
-	CmdRequestPrepare                      // repair: ask for op (and below) by checksum
-	CmdRepair                              // repair answer: prepares, verified by checksum
+	CmdRequest               Command = iota + 1 // client → replica
+	CmdReply                                    // replica → client
+	CmdPrepare                                  // primary → backups (or relay)
+	CmdPrepareOk                                // backup → primary, cumulative
+	CmdCommit                                   // primary heartbeat with commit number
+	CmdStartViewChange                          // broadcast
+	CmdDoViewChange                             // → primary of the new view
+	CmdStartView                                // new primary → all
+	CmdRequestStartView                         // recovering or lagging replica → primary
+	CmdRequestPrepare                           // repair: ask for op (and below) by checksum
+	CmdRepair                                   // repair answer: prepares, verified by checksum
+	CmdRequestSyncCheckpoint                    // lagging replica → peer: a chunk of its checkpoint
+	CmdSyncCheckpoint                           // a chunk of a checkpoint (state transfer)
 )
 
 var commandNames = [...]string{"?", "request", "reply", "prepare", "prepare_ok", "commit",
-	"start_view_change", "do_view_change", "start_view", "request_start_view", "request_prepare", "repair"}
+	"start_view_change", "do_view_change", "start_view", "request_start_view", "request_prepare", "repair",
+	"request_sync_checkpoint", "sync_checkpoint"}
 
 func (c Command) String() string {
 	if int(c) < len(commandNames) {
@@ -68,6 +71,14 @@ type Message struct {
 	Slots    []SlotInfo
 	DiskTop  uint64
 	Nonce    uint64
+
+	// RequestSyncCheckpoint, SyncCheckpoint: a chunk of the checkpoint at
+	// Op (Checksum: the id of op Op), Size bytes in all with checksum
+	// SyncChecksum; Offset is where the chunk (Body) starts. Commit in
+	// RequestPrepare and RequestSyncCheckpoint is the asker's executed op.
+	Offset       uint64
+	Size         uint64
+	SyncChecksum Checksum
 
 	// Request, Reply.
 	Client    uint64

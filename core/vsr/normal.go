@@ -3,7 +3,7 @@ package vsr
 // onRequest: the primary turns a client request into a prepare; a backup
 // forwards it to the primary (Iggy 0.8 clients do not follow a failover).
 func (r *Replica) onRequest(m *Message) {
-	if r.status != StatusNormal {
+	if r.status != StatusNormal || len(m.Body) > PrepareBodySizeMax {
 		return
 	}
 	if !r.IsPrimary() {
@@ -37,7 +37,7 @@ func (r *Replica) onRequest(m *Message) {
 	if r.inFlight(m) {
 		return
 	}
-	if r.head-r.commitMax >= uint64(r.cfg.PipelineMax) {
+	if r.pipelineFull() {
 		if len(r.queue) < r.cfg.RequestQueueMax {
 			r.queue = append(r.queue, m)
 		}
@@ -49,7 +49,7 @@ func (r *Replica) onRequest(m *Message) {
 // inFlight reports whether the same request is already prepared or queued.
 func (r *Replica) inFlight(m *Message) bool {
 	for op := r.commitMin + 1; op <= r.head; op++ {
-		if h := &r.ents[op].h; r.ents[op].hOK && h.Client == m.Client && h.Request == m.Request &&
+		if h := &r.at(op).h; r.at(op).hOK && h.Client == m.Client && h.Request == m.Request &&
 			h.Operation == m.Operation {
 			return true
 		}
@@ -62,6 +62,12 @@ func (r *Replica) inFlight(m *Message) bool {
 	return false
 }
 
+// pipelineFull reports whether the primary must queue: the pipeline is
+// full, or the next op has no journal slot until a checkpoint lands.
+func (r *Replica) pipelineFull() bool {
+	return r.head-r.commitMax >= uint64(r.cfg.PipelineMax) || !r.writable(r.head+1)
+}
+
 // prepare appends a new op to the log and replicates it.
 func (r *Replica) prepare(m *Message) {
 	ts := r.lastTS + 1
@@ -72,7 +78,7 @@ func (r *Replica) prepare(m *Message) {
 	if r.head == r.commitMax {
 		r.stuckAt = r.now
 	}
-	p := &Prepare{Header: Header{Parent: r.ents[r.head].id, Cluster: r.cfg.Cluster, View: r.view,
+	p := &Prepare{Header: Header{Parent: r.at(r.head).id, Cluster: r.cfg.Cluster, View: r.view,
 		Op: r.head + 1, Commit: r.commitMax, Timestamp: ts, Client: m.Client, Session: m.Session,
 		Request: m.Request, Operation: m.Operation}, Body: m.Body}
 	p.seal()
@@ -89,7 +95,7 @@ func (r *Replica) prepare(m *Message) {
 
 // drainQueue prepares queued requests while the pipeline has room.
 func (r *Replica) drainQueue() {
-	for len(r.queue) > 0 && r.head-r.commitMax < uint64(r.cfg.PipelineMax) {
+	for len(r.queue) > 0 && !r.pipelineFull() {
 		m := r.queue[0]
 		r.queue = r.queue[1:]
 		r.prepare(m)
@@ -112,7 +118,7 @@ func (r *Replica) onPrepare(m *Message) {
 		if p.Cluster != r.cfg.Cluster || p.Op == 0 || !p.Valid() || p.View > r.view {
 			continue
 		}
-		if p.Op <= r.commitMin {
+		if p.Op <= r.commitMin || !r.writable(p.Op) {
 			continue
 		}
 		if p.Op > r.head {
@@ -145,14 +151,14 @@ func (r *Replica) sendAck(force bool) {
 	}
 	r.ackSent = r.contig
 	r.send(r.Primary(), &Message{Command: CmdPrepareOk, View: r.view, Op: r.contig,
-		Checksum: r.ents[r.contig].id}, false)
+		Checksum: r.at(r.contig).id}, false)
 }
 
 func (r *Replica) onPrepareOk(m *Message) {
-	if m.View != r.view || !r.primaryNormal() || m.Op > r.head {
+	if m.View != r.view || !r.primaryNormal() || m.Op > r.head || m.Op < r.base {
 		return
 	}
-	if e := &r.ents[m.Op]; !e.idOK || e.id != m.Checksum {
+	if e := r.at(m.Op); !e.idOK || e.id != m.Checksum {
 		return
 	}
 	r.acked[m.Replica] = max(r.acked[m.Replica], m.Op)
@@ -189,8 +195,9 @@ func (r *Replica) resendUnacked() {
 			continue
 		}
 		var ps []*Prepare
+		bytes := 0
 		for op := max(r.acked[b], r.commitMax) + 1; op <= r.head && len(ps) < resendWindowMax; op++ {
-			if p := r.ents[op].p; p != nil {
+			if p := r.at(op).p; p != nil && packs(&bytes, p) {
 				ps = append(ps, p)
 			}
 		}
@@ -198,6 +205,17 @@ func (r *Replica) resendUnacked() {
 			r.send(b, &Message{Command: CmdPrepare, View: r.view, Prepares: ps, Commit: r.commitMax}, false)
 		}
 	}
+}
+
+// packs reports whether p still fits a message already carrying *bytes of
+// prepares, and counts it. The first prepare always fits.
+func packs(bytes *int, p *Prepare) bool {
+	n := HeaderSize + len(p.Body)
+	if *bytes > 0 && *bytes+n > preparesBytesMax {
+		return false
+	}
+	*bytes += n
+	return true
 }
 
 // onCommit: the primary's heartbeat. It carries the commit number and the
@@ -213,7 +231,8 @@ func (r *Replica) onCommit(m *Message) {
 	r.heardAt = r.now
 	r.commitMax = max(r.commitMax, m.Commit)
 	if r.head < m.Op {
-		r.send(r.Primary(), &Message{Command: CmdRequestPrepare, View: r.view, Op: r.head + 1}, false)
+		r.send(r.Primary(), &Message{Command: CmdRequestPrepare, View: r.view, Op: r.head + 1,
+			Commit: r.commitMin}, false)
 	}
 	if r.contig > m.Commit {
 		r.sendAck(true)

@@ -1,9 +1,12 @@
 package vsr
 
 import (
+	"bytes"
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // Runnel's replicated operations. Appends are data ops (ring); metadata
@@ -136,11 +139,52 @@ func (m *RunnelMachine) Apply(op, timestampMicros uint64, operation Operation, b
 	return nil
 }
 
+// Snapshot implements StateMachine: the snapshots of Logs and Metadata
+// when they implement Snapshotter (a part that does not is not carried
+// by checkpoints or state transfer: the server must provide both).
+func (m *RunnelMachine) Snapshot() []byte {
+	var b []byte
+	for _, part := range []any{m.Logs, m.Metadata} {
+		var s []byte
+		if sn, ok := part.(Snapshotter); ok {
+			s = sn.Snapshot()
+		}
+		b = binary.LittleEndian.AppendUint64(b, uint64(len(s)))
+		b = append(b, s...)
+	}
+	return b
+}
+
+// Restore implements StateMachine.
+func (m *RunnelMachine) Restore(snapshot []byte) error {
+	for _, part := range []any{m.Logs, m.Metadata} {
+		if len(snapshot) < 8 {
+			return fmt.Errorf("%w: snapshot truncated", errBadOp)
+		}
+		n := binary.LittleEndian.Uint64(snapshot)
+		snapshot = snapshot[8:]
+		if n > uint64(len(snapshot)) {
+			return fmt.Errorf("%w: snapshot part of %d bytes", errBadOp, n)
+		}
+		if sn, ok := part.(Snapshotter); ok {
+			if err := sn.Restore(snapshot[:n]); err != nil {
+				return err
+			}
+		}
+		snapshot = snapshot[n:]
+	}
+	return nil
+}
+
 // MemoryMachine is an in-memory state machine for tests and the simulator:
 // every partition is a list of batches; an append returns the first offset
 // of its batch. Digest summarises the whole state so replicas can be
 // compared.
 type MemoryMachine struct {
+	// DiscardBatches keeps offsets and the digest but not the batches
+	// (benchmarks: memory and snapshots stay small).
+	DiscardBatches bool
+
 	logs   map[PartitionRef]*memoryLog
 	digest Checksum
 	ops    uint64
@@ -171,7 +215,9 @@ func (m *MemoryMachine) Apply(op, timestampMicros uint64, operation Operation, b
 		}
 		res = AppendResult{FirstOffset: l.next, Count: a.Count}
 		l.next += uint64(a.Count)
-		l.batches = append(l.batches, append([]byte(nil), a.Frames...))
+		if !m.DiscardBatches {
+			l.batches = append(l.batches, append([]byte(nil), a.Frames...))
+		}
 	}
 	out := EncodeAppendResult(res)
 	m.ops++
@@ -182,6 +228,56 @@ func (m *MemoryMachine) Apply(op, timestampMicros uint64, operation Operation, b
 	copy(b[40:], out)
 	m.digest = checksumOf(b[:])
 	return out
+}
+
+// Snapshot implements StateMachine: partitions in ref order, so equal
+// states give equal bytes.
+func (m *MemoryMachine) Snapshot() []byte {
+	refs := make([]PartitionRef, 0, len(m.logs))
+	for ref := range m.logs { // sorted below
+		refs = append(refs, ref)
+	}
+	slices.SortFunc(refs, func(a, b PartitionRef) int {
+		return cmp.Or(cmp.Compare(a.Stream, b.Stream), cmp.Compare(a.Topic, b.Topic), cmp.Compare(a.Partition, b.Partition))
+	})
+	le := binary.LittleEndian
+	b := make([]byte, 16, 64)
+	putChecksum(b, m.digest)
+	b = le.AppendUint64(b, m.ops)
+	b = le.AppendUint32(b, uint32(len(refs)))
+	for _, ref := range refs {
+		l := m.logs[ref]
+		b = le.AppendUint32(b, ref.Stream)
+		b = le.AppendUint32(b, ref.Topic)
+		b = le.AppendUint32(b, ref.Partition)
+		b = le.AppendUint64(b, l.next)
+		b = le.AppendUint32(b, uint32(len(l.batches)))
+		for _, batch := range l.batches {
+			b = le.AppendUint32(b, uint32(len(batch)))
+			b = append(b, batch...)
+		}
+	}
+	return b
+}
+
+// Restore implements StateMachine.
+func (m *MemoryMachine) Restore(snapshot []byte) error {
+	r := &reader{b: snapshot}
+	digest, ops := r.sum(), r.u64()
+	logs := make(map[PartitionRef]*memoryLog)
+	for range r.count(1<<20, 24) {
+		ref := PartitionRef{r.u32(), r.u32(), r.u32()}
+		l := &memoryLog{next: r.u64()}
+		for range r.count(1<<30, 4) {
+			l.batches = append(l.batches, bytes.Clone(r.take(int(r.u32()))))
+		}
+		logs[ref] = l
+	}
+	if r.err != nil || r.off != len(snapshot) {
+		return fmt.Errorf("%w: memory machine snapshot", errBadOp)
+	}
+	m.digest, m.ops, m.logs = digest, ops, logs
+	return nil
 }
 
 // Digest is a running checksum over every applied op and its result.

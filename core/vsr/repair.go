@@ -2,41 +2,71 @@ package vsr
 
 // repair asks peers for held-but-missing ops of the log: for each run of
 // missing ops, the highest one by checksum; answers carry the ops below it
-// too, which verify down the hash chain.
+// too, which verify down the hash chain. Ops without a free journal slot
+// wait for a checkpoint. A backup whose first missing op has no known
+// checksum asks the primary to resend its log from there.
 func (r *Replica) repair() {
 	if r.n == 1 {
 		return
 	}
+	r.tickSync()
 	asked := 0
 	for op := r.head; op > r.commitMin && asked < 4; op-- {
-		e := &r.ents[op]
-		if e.p != nil || !e.idOK || (op < r.head && r.ents[op+1].p == nil) {
+		e := r.at(op)
+		if r.repaired(op) || !e.idOK || (op < r.head && !r.repaired(op+1)) {
 			continue
 		}
 		r.repairRound++
 		to := (r.me + 1 + r.repairRound%(r.n-1)) % r.n
-		r.send(to, &Message{Command: CmdRequestPrepare, View: r.view, Op: op, Checksum: e.id}, false)
+		r.send(to, &Message{Command: CmdRequestPrepare, View: r.view, Op: op, Checksum: e.id,
+			Commit: r.commitMin}, false)
 		asked++
 	}
-	// A backup that heard of commits past its head asks the primary.
-	if r.status == StatusNormal && !r.IsPrimary() && r.commitMax > r.head {
-		r.send(r.Primary(), &Message{Command: CmdRequestPrepare, View: r.view, Op: r.head + 1}, false)
+	if r.status != StatusNormal || r.IsPrimary() {
+		return
 	}
+	first, _, missing := r.FirstMissing()
+	switch {
+	case missing && r.writable(first) && !r.at(first).idOK:
+	case r.commitMax > r.head:
+		first = r.head + 1
+	default:
+		return
+	}
+	r.send(r.Primary(), &Message{Command: CmdRequestPrepare, View: r.view, Op: first, Commit: r.commitMin}, false)
+}
+
+// repaired reports whether op needs no repair for now: its prepare is
+// held, or it has no journal slot yet and its header (which verifies the
+// chain below) is known.
+func (r *Replica) repaired(op uint64) bool {
+	e := r.at(op)
+	return e.p != nil || (e.hOK && !r.writable(op))
 }
 
 // onRequestPrepare answers a repair request. With a checksum: the prepare
 // with that identity and the chain below it, from any replica (it verifies
 // itself). Without: the primary resends its log from Op upward as
 // ordinary prepares of its view. A replica never answers "I do not have
-// it": its slot might be the faulty copy of exactly that op.
+// it": its slot might be the faulty copy of exactly that op. An op its
+// checkpoint covers but its journal no longer holds is answered with the
+// checkpoint (state transfer), if that is ahead of the asker.
 func (r *Replica) onRequestPrepare(m *Message) {
+	if m.Op == 0 {
+		return
+	}
+	if m.Op <= r.base {
+		r.offerSync(m.Replica, m.Commit)
+		return
+	}
 	if m.Checksum.IsZero() {
-		if !r.primaryNormal() || m.View != r.view || m.Op == 0 {
+		if !r.primaryNormal() || m.View != r.view {
 			return
 		}
 		var ps []*Prepare
+		bytes := 0
 		for op := m.Op; op <= r.head && len(ps) < repairBatchMax; op++ {
-			if p := r.ents[op].p; p != nil {
+			if p := r.at(op).p; p != nil && packs(&bytes, p) {
 				ps = append(ps, p)
 			}
 		}
@@ -45,17 +75,19 @@ func (r *Replica) onRequestPrepare(m *Message) {
 		}
 		return
 	}
-	if m.Op == 0 || m.Op > r.head {
+	if m.Op > r.head {
 		return
 	}
-	e := &r.ents[m.Op]
+	e := r.at(m.Op)
 	var ps []*Prepare
+	bytes := 0
 	switch {
 	case e.p != nil && e.p.Checksum == m.Checksum:
 		ps = append(ps, e.p)
-		for op := m.Op - 1; op > 0 && len(ps) < repairBatchMax; op-- {
-			p := r.ents[op].p
-			if p == nil || p.Checksum != ps[len(ps)-1].Parent {
+		packs(&bytes, e.p)
+		for op := m.Op - 1; op > r.base && len(ps) < repairBatchMax; op-- {
+			p := r.at(op).p
+			if p == nil || p.Checksum != ps[len(ps)-1].Parent || !packs(&bytes, p) {
 				break
 			}
 			ps = append(ps, p)
@@ -76,19 +108,23 @@ func (r *Replica) onRequestPrepare(m *Message) {
 // expects.
 func (r *Replica) onRepair(m *Message) {
 	for _, h := range m.Headers {
-		if h.Op == 0 || h.Op > r.head {
+		if h.Op <= r.base || h.Op > r.head {
 			continue
 		}
-		if e := &r.ents[h.Op]; !e.hOK && e.idOK && e.id == h.Checksum && h.valid() {
+		if e := r.at(h.Op); !e.hOK && e.idOK && e.id == h.Checksum && h.valid() {
 			r.setHeader(h)
 		}
 	}
 	for _, p := range m.Prepares {
-		if p.Op == 0 || p.Op > r.head || p.Cluster != r.cfg.Cluster {
+		if p.Op <= r.base || p.Op > r.head || p.Cluster != r.cfg.Cluster {
 			continue
 		}
-		e := &r.ents[p.Op]
+		e := r.at(p.Op)
 		if e.p != nil || !e.idOK || e.id != p.Checksum || !p.Valid() {
+			continue
+		}
+		if !r.writable(p.Op) {
+			r.setHeader(p.Header) // no slot yet, but the chain below is verified
 			continue
 		}
 		r.hold(p)

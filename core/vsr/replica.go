@@ -19,20 +19,23 @@ func (s Status) String() string {
 	return [...]string{"normal", "view_change", "recovering"}[s]
 }
 
-// JournalWrite asks the host to store an encoded prepare in journal slot Op
-// and then, once that is durable, its first HeaderSize bytes in the
-// redundant header slot Op. The order lets a restart tell a torn write
-// (header never written: the op was never acknowledged) from a lost one.
+// JournalWrite asks the host to store an encoded prepare (op Op) in journal
+// slot Slot (Op mod JournalSlots) and then, once that is durable, its first
+// HeaderSize bytes in the redundant header slot Slot. The order lets a
+// restart tell a torn write (header never written: the op was never
+// acknowledged) from a lost one.
 type JournalWrite struct {
 	Op      uint64
+	Slot    uint64
 	Prepare []byte
 	p       *Prepare
 }
 
-// JournalRecord is what the host read back from journal slot Op at
-// restart. Nil means never written; bytes may be torn or corrupt.
+// JournalRecord is what the host read back from journal slot Slot at
+// restart. Nil means never written; bytes may be torn, corrupt, stale or
+// misdirected (the replica checks each record's op against its slot).
 type JournalRecord struct {
-	Op      uint64
+	Slot    uint64
 	Prepare []byte
 	Header  []byte
 }
@@ -48,22 +51,25 @@ type Applied struct {
 }
 
 // Ready is what one round of inputs produced. The host must, in order:
-// write Superblock to every copy (if non-nil) and the Writes, durably; send
+// write Checkpoint (if non-nil), then Superblock to every copy (if non-nil),
+// then the Writes, durably; send
 // Early at any point (they do not depend on the writes); send Messages only
 // after the writes are durable; then call Advance. No other input may be
 // given between Ready and Advance.
 type Ready struct {
+	Checkpoint *CheckpointWrite
 	Superblock []byte
 	Writes     []JournalWrite
 	Early      []Envelope
 	Messages   []Envelope
 	Applied    []Applied
+	Synced     uint64 // a peer's checkpoint at this op was installed (state transfer); Applied continues from it
 }
 
 // Empty reports whether there is nothing to do.
 func (rd *Ready) Empty() bool {
-	return rd.Superblock == nil && len(rd.Writes) == 0 && len(rd.Early) == 0 &&
-		len(rd.Messages) == 0 && len(rd.Applied) == 0
+	return rd.Checkpoint == nil && rd.Superblock == nil && len(rd.Writes) == 0 && len(rd.Early) == 0 &&
+		len(rd.Messages) == 0 && len(rd.Applied) == 0 && rd.Synced == 0
 }
 
 // entry is one op of the log. id is the checksum the op must have (known
@@ -95,13 +101,19 @@ type Replica struct {
 	commitMin uint64 // executed here
 	commitMax uint64 // known committed in the cluster
 	head      uint64
-	ents      []entry    // index = op, len head+1
-	contig    uint64     // every op ≤ contig is held durably
-	slots     []SlotInfo // what the journal holds durably, by op (beyond the log too)
+	base      uint64       // lowest op of ents: executed, its id known
+	ents      []entry      // index = op - base, len head-base+1
+	contig    uint64       // every op ≤ contig is held durably
+	slots     []slotRecord // what each journal slot holds durably (beyond the log too)
+
+	ckpt     checkpoint  // durable
+	ckptNext *checkpoint // staged in the current Ready
+	sync     syncState
 
 	acked     []uint64 // primary: highest cumulative ack per replica, this view
 	queue     []*Message
-	lastTS    uint64
+	lastTS    uint64 // latest timestamp prepared or executed: the next must exceed it
+	execTS    uint64 // latest timestamp executed (deterministic: checkpointed)
 	viewStart uint64 // primary: head when the view started
 	stuckAt   uint64 // primary: tick since which the pipeline has not committed
 
@@ -133,16 +145,21 @@ func New(cfg Config, sm StateMachine, clock Clock) (*Replica, error) {
 		rng: cfg.Seed ^ uint64(cfg.Replica+1)*0x9e3779b97f4a7c15}
 	root := rootPrepare(cfg.Cluster)
 	r.ents = []entry{{id: root.Checksum, idOK: true, h: root.Header, hOK: true, p: root, durable: true}}
-	r.slots = []SlotInfo{{Written: true, Checksum: root.Checksum}}
+	r.ckpt = checkpoint{id: root.Checksum, slot: 1}
+	r.slots = make([]slotRecord, cfg.JournalSlots)
+	r.markSlot(0, SlotInfo{Checksum: root.Checksum})
 	r.resetTimers()
 	return r, nil
 }
 
 // Restart rebuilds a replica from its durable state after a crash: the
-// superblock (see ReadSuperblock) and every journal record. The replica
-// starts recovering: it replays its journal into sm (a fresh state machine)
-// and waits for the primary's StartView before acknowledging anything.
-func Restart(cfg Config, sm StateMachine, clock Clock, sb Superblock, records []JournalRecord) (*Replica, error) {
+// superblock (see ReadSuperblock), the checkpoint it references (the bytes
+// of checkpoint slot sb.CheckpointSlot; nil when sb.CheckpointOp is 0) and
+// every journal record. The replica restores the checkpoint into sm (a
+// fresh state machine), replays the journal suffix it can verify, and
+// starts recovering: it waits for the primary's StartView before
+// acknowledging anything.
+func Restart(cfg Config, sm StateMachine, clock Clock, sb Superblock, ckpt []byte, records []JournalRecord) (*Replica, error) {
 	r, err := New(cfg, sm, clock)
 	if err != nil {
 		return nil, err
@@ -151,35 +168,55 @@ func Restart(cfg Config, sm StateMachine, clock Clock, sb Superblock, records []
 		return nil, fmt.Errorf("vsr: superblock of cluster %d, want %d", sb.Cluster, r.cfg.Cluster)
 	}
 	r.view, r.logView, r.commitMax, r.sbSeq = sb.View, sb.LogView, sb.CommitMax, sb.Seq
+	if sb.CheckpointOp > 0 {
+		if uint64(len(ckpt)) != sb.CheckpointSize || checksumOf(ckpt) != sb.CheckpointChecksum {
+			return nil, fmt.Errorf("vsr: checkpoint of op %d unreadable", sb.CheckpointOp)
+		}
+		if err := r.restoreCheckpoint(ckpt); err != nil {
+			return nil, err
+		}
+		r.ckpt = checkpoint{op: sb.CheckpointOp, id: sb.CheckpointID, sum: sb.CheckpointChecksum,
+			slot: sb.CheckpointSlot, data: ckpt}
+		r.ents[0] = entry{id: sb.CheckpointID, idOK: true}
+		r.base, r.head, r.commitMin, r.contig = sb.CheckpointOp, sb.CheckpointOp, sb.CheckpointOp, sb.CheckpointOp
+		r.slots[0] = slotRecord{}
+	}
 	cands, faulty := r.classify(records)
-	head := sb.HeadOp
+	head := max(sb.HeadOp, r.base)
 	for op, p := range cands { // order does not matter: max and placement only
 		if p.View == r.logView && op > head {
 			head = op
 		}
 	}
+	for op, h := range faulty { // a lost or corrupt prepare may have been acked: still the head
+		if h.View == r.logView && op > head {
+			head = op
+		}
+	}
 	r.grow(head)
 	for op, p := range cands {
-		if op <= head && op > 0 {
-			r.ents[op].cand = p
+		if op <= head {
+			r.at(op).cand = p
 		}
 	}
 	for op, h := range faulty {
 		if op <= head {
-			r.ents[op].hcand = &h
+			r.at(op).hcand = &h
 		}
 	}
 	for i := len(sb.ViewHeaders) - 1; i >= 0; i-- {
 		r.setHeader(sb.ViewHeaders[i])
 	}
-	if sb.HeadOp > 0 {
+	if sb.HeadOp > r.base {
 		r.setID(sb.HeadOp, sb.HeadID)
 	}
-	if sb.AnchorOp > 0 && sb.AnchorOp <= head {
+	if sb.AnchorOp > r.base && sb.AnchorOp <= head {
 		r.setID(sb.AnchorOp, sb.AnchorID)
 	}
 	if p := cands[head]; p != nil && p.View == r.logView {
 		r.setHeader(p.Header)
+	} else if h, ok := faulty[head]; ok && h.View == r.logView {
+		r.setHeader(h)
 	}
 	for op, p := range cands {
 		r.markSlot(op, SlotInfo{View: p.View, Checksum: p.Checksum})
@@ -196,24 +233,29 @@ func Restart(cfg Config, sm StateMachine, clock Clock, sb Superblock, records []
 	return r, nil
 }
 
-// classify sorts journal records into verified candidates and the highest
-// faulty op (prepare unreadable but its redundant header was written, so it
-// may have been acknowledged). A record with neither readable is a torn
-// write: it was never acknowledged and is dropped.
+// classify sorts journal records (ops above the checkpoint) into verified
+// candidates and faulty ops: the redundant header names an op whose
+// prepare the slot does not hold readably (corrupt, lost or misdirected
+// write), so it may have been acknowledged. A slot with neither readable
+// is a torn write: never acknowledged, dropped. A record whose op does not
+// belong to its slot was misdirected and counts for nothing.
 func (r *Replica) classify(records []JournalRecord) (map[uint64]*Prepare, map[uint64]Header) {
 	cands := make(map[uint64]*Prepare, len(records))
 	faulty := make(map[uint64]Header)
+	slots := uint64(r.cfg.JournalSlots)
 	for _, rec := range records {
-		if rec.Op == 0 {
+		if rec.Slot >= slots {
 			continue
 		}
 		p, err := DecodePrepare(rec.Prepare)
-		if err == nil && p.Op == rec.Op && p.Cluster == r.cfg.Cluster {
-			cands[rec.Op] = p
-			continue
+		pOK := err == nil && p.Op%slots == rec.Slot && p.Op > r.ckpt.op && p.Cluster == r.cfg.Cluster
+		if pOK {
+			cands[p.Op] = p
 		}
-		if h, ok := decodeHeaderRecord(rec.Header); ok && h.Op == rec.Op {
-			faulty[rec.Op] = h
+		h, hOK := decodeHeaderRecord(rec.Header)
+		hOK = hOK && h.Op%slots == rec.Slot && h.Op > r.ckpt.op && h.Cluster == r.cfg.Cluster
+		if hOK && (!pOK || h.Op > p.Op) {
+			faulty[h.Op] = h
 		}
 	}
 	return cands, faulty
@@ -221,25 +263,26 @@ func (r *Replica) classify(records []JournalRecord) (map[uint64]*Prepare, map[ui
 
 // Accessors.
 
-func (r *Replica) Status() Status      { return r.status }
-func (r *Replica) View() uint64        { return r.view }
-func (r *Replica) LogView() uint64     { return r.logView }
-func (r *Replica) Head() uint64        { return r.head }
-func (r *Replica) CommitMin() uint64   { return r.commitMin }
-func (r *Replica) CommitMax() uint64   { return r.commitMax }
-func (r *Replica) Index() int          { return r.me }
-func (r *Replica) Primary() int        { return PrimaryOf(r.view, r.n) }
-func (r *Replica) IsPrimary() bool     { return r.Primary() == r.me }
-func (r *Replica) Quorums() Quorums    { return r.q }
-func (r *Replica) Config() Config      { return r.cfg }
-func (r *Replica) primaryNormal() bool { return r.status == StatusNormal && r.IsPrimary() }
+func (r *Replica) Status() Status       { return r.status }
+func (r *Replica) View() uint64         { return r.view }
+func (r *Replica) LogView() uint64      { return r.logView }
+func (r *Replica) Head() uint64         { return r.head }
+func (r *Replica) CommitMin() uint64    { return r.commitMin }
+func (r *Replica) CommitMax() uint64    { return r.commitMax }
+func (r *Replica) CheckpointOp() uint64 { return r.ckpt.op } // durable checkpoint
+func (r *Replica) Index() int           { return r.me }
+func (r *Replica) Primary() int         { return PrimaryOf(r.view, r.n) }
+func (r *Replica) IsPrimary() bool      { return r.Primary() == r.me }
+func (r *Replica) Quorums() Quorums     { return r.q }
+func (r *Replica) Config() Config       { return r.cfg }
+func (r *Replica) primaryNormal() bool  { return r.status == StatusNormal && r.IsPrimary() }
 
 // Checksum returns the identity of op in this replica's log, if known.
 func (r *Replica) Checksum(op uint64) (Checksum, bool) {
-	if op > r.head || !r.ents[op].idOK {
+	if op > r.head || op < r.base || !r.at(op).idOK {
 		return Checksum{}, false
 	}
-	return r.ents[op].id, true
+	return r.at(op).id, true
 }
 
 // HasReady reports whether Ready would return something.
@@ -258,6 +301,7 @@ func (r *Replica) Ready() Ready {
 // Advance tells the replica that rd's writes are durable.
 func (r *Replica) Advance(rd Ready) {
 	r.advancing = false
+	r.checkpointLanded()
 	for _, w := range rd.Writes {
 		r.landed(w.Op, w.p)
 	}
@@ -280,10 +324,10 @@ func (r *Replica) assertNotAdvancing() {
 // landed records that a write reached disk.
 func (r *Replica) landed(op uint64, p *Prepare) {
 	r.markSlot(op, SlotInfo{View: p.View, Checksum: p.Checksum})
-	if op > r.head {
+	if op > r.head || op <= r.base {
 		return
 	}
-	e := &r.ents[op]
+	e := r.at(op)
 	switch {
 	case e.p != nil && e.p.Checksum == p.Checksum:
 		e.durable = true
@@ -405,6 +449,10 @@ func (r *Replica) Step(m *Message) {
 		r.onRequestPrepare(m)
 	case CmdRepair:
 		r.onRepair(m)
+	case CmdRequestSyncCheckpoint:
+		r.onRequestSyncCheckpoint(m)
+	case CmdSyncCheckpoint:
+		r.onSyncCheckpoint(m)
 	}
 }
 
@@ -435,22 +483,32 @@ func (r *Replica) reply(m *Message) {
 }
 
 func (r *Replica) write(p *Prepare) {
-	r.out.Writes = append(r.out.Writes, JournalWrite{Op: p.Op, Prepare: p.Encode(), p: p})
+	if !r.writable(p.Op) {
+		panic(fmt.Sprintf("vsr: replica %d: op %d would overwrite a slot no checkpoint covers", r.me, p.Op))
+	}
+	r.out.Writes = append(r.out.Writes, JournalWrite{Op: p.Op, Slot: p.Op % uint64(r.cfg.JournalSlots),
+		Prepare: p.Encode(), p: p})
 }
 
 func (r *Replica) persistSuperblock() {
 	r.sbSeq++
 	sb := Superblock{Seq: r.sbSeq, Cluster: r.cfg.Cluster, Replica: uint32(r.me), View: r.view,
-		LogView: r.logView, CommitMax: r.commitMax, HeadOp: r.head, HeadID: r.ents[r.head].id,
-		AnchorOp: r.commitMin, AnchorID: r.ents[r.commitMin].id, ViewHeaders: r.suffix()}
+		LogView: r.logView, CommitMax: r.commitMax, HeadOp: r.head, HeadID: r.at(r.head).id,
+		AnchorOp: r.commitMin, AnchorID: r.at(r.commitMin).id, ViewHeaders: r.suffix()}
+	c := &r.ckpt
+	if r.ckptNext != nil {
+		c = r.ckptNext
+	}
+	sb.CheckpointOp, sb.CheckpointID, sb.CheckpointChecksum = c.op, c.id, c.sum
+	sb.CheckpointSize, sb.CheckpointSlot = uint64(len(c.data)), c.slot
 	r.out.Superblock = sb.Encode()
 }
 
 // suffix returns the known headers from the head down (highest first).
 func (r *Replica) suffix() []Header {
 	hs := make([]Header, 0, suffixHeadersMax)
-	for op := r.head; len(hs) < suffixHeadersMax && r.ents[op].hOK && op > r.commitMin; op-- {
-		hs = append(hs, r.ents[op].h)
+	for op := r.head; len(hs) < suffixHeadersMax && op > r.commitMin && r.at(op).hOK; op-- {
+		hs = append(hs, r.at(op).h)
 		if op == 0 {
 			break
 		}
@@ -464,9 +522,18 @@ func u64Bytes(v uint64) []byte { return binary.LittleEndian.AppendUint64(nil, v)
 // prepare is not held, and whether its checksum is known (diagnostics).
 func (r *Replica) FirstMissing() (op uint64, idKnown bool, ok bool) {
 	for op := r.commitMin + 1; op <= r.head; op++ {
-		if r.ents[op].p == nil {
-			return op, r.ents[op].idOK, true
+		if r.at(op).p == nil {
+			return op, r.at(op).idOK, true
 		}
 	}
 	return 0, false, false
+}
+
+// Describe summarises the replica's journal position (diagnostics).
+func (r *Replica) Describe() string {
+	s := fmt.Sprintf("base%d ckpt%d contig%d", r.base, r.ckpt.op, r.contig)
+	if r.sync.active() {
+		s += fmt.Sprintf(" syncing%d@%d/%d", r.sync.op, len(r.sync.buf), r.sync.size)
+	}
+	return s
 }

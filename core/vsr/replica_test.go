@@ -1,7 +1,6 @@
 package vsr_test
 
 import (
-	"fmt"
 	"testing"
 
 	"github.com/runnel-io/runnel/core/vsr"
@@ -217,47 +216,6 @@ func TestUnknownSessionIsEvicted(t *testing.T) {
 	if r := c.lastReply(5); r == nil || r.Status != vsr.ReplyEvicted {
 		t.Fatalf("reply %+v, want evicted", r)
 	}
-}
-
-// BenchmarkCluster3 measures the core alone: a 3-replica cluster on a
-// perfect in-memory network and disk, 8 clients, appends of 64 B and 4 KiB.
-// Every replica keeps every prepare in memory (no checkpoints yet), so the
-// large case mostly measures memory growth.
-func BenchmarkCluster3(b *testing.B) {
-	for _, size := range []int{64, 4096} {
-		b.Run(fmt.Sprintf("body=%d", size), func(b *testing.B) { benchCluster3(b, size) })
-	}
-}
-
-func benchCluster3(b *testing.B, size int) {
-	c := newCluster(&testing.T{}, 3)
-	c.discard = true
-	const clients = 8
-	sessions := make([]uint64, clients)
-	for i := range clients {
-		sessions[i] = c.register(0, uint64(i+1))
-	}
-	frames := make([]byte, size)
-	body := vsr.EncodeAppend(vsr.AppendOp{Count: 1, Frames: frames})
-	b.SetBytes(int64(len(body)))
-	b.ResetTimer()
-	for i := 0; i < b.N; {
-		for k := 0; k < clients && i < b.N; k, i = k+1, i+1 {
-			c.queue = append(c.queue, tpacket{from: -1, env: vsr.Envelope{To: 0, Msg: &vsr.Message{
-				Command: vsr.CmdRequest, Client: uint64(k + 1), Session: sessions[k], Request: uint64(i/clients + 1),
-				Operation: vsr.OperationAppend, Body: body}}})
-		}
-		c.deliver()
-		if i%1024 == 0 {
-			c.replies = map[uint64][]*vsr.Message{}
-			c.early = nil
-		}
-	}
-	b.StopTimer()
-	if got := c.nodes[0].sm.Applied(); got != uint64(b.N) {
-		b.Fatalf("applied %d, want %d", got, b.N)
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "ops/s")
 }
 
 // An op only the crashed primary held is cut by the view change (both

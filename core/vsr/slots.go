@@ -15,20 +15,37 @@ type SlotInfo struct {
 	Checksum Checksum
 }
 
-// markSlot records a durable record at op.
-func (r *Replica) markSlot(op uint64, s SlotInfo) {
-	for uint64(len(r.slots)) <= op {
-		r.slots = append(r.slots, SlotInfo{})
-	}
-	s.Written = true
-	r.slots[op] = s
+// slotRecord is what one journal slot durably holds: a record of op.
+type slotRecord struct {
+	op   uint64
+	info SlotInfo
 }
 
+// markSlot records a durable record of op in its slot.
+func (r *Replica) markSlot(op uint64, s SlotInfo) {
+	s.Written = true
+	r.slots[op%uint64(len(r.slots))] = slotRecord{op: op, info: s}
+}
+
+// slotInfo reports what the journal durably holds for op: nothing when its
+// slot holds another op (older ones are covered by the checkpoint; a newer
+// one means op was never written after it).
 func (r *Replica) slotInfo(op uint64) SlotInfo {
-	if op >= uint64(len(r.slots)) {
-		return SlotInfo{}
+	if s := r.slots[op%uint64(len(r.slots))]; s.info.Written && s.op == op {
+		return s.info
 	}
-	return r.slots[op]
+	return SlotInfo{}
+}
+
+// diskTop is the highest op with a durable record.
+func (r *Replica) diskTop() uint64 {
+	var top uint64
+	for _, s := range r.slots {
+		if s.info.Written {
+			top = max(top, s.op)
+		}
+	}
+	return top
 }
 
 // dvcSlot reads the sender's slot for op k. Beyond the slots it described,

@@ -7,8 +7,21 @@ package vsr
 // time, never at prepare time, so a view change cannot reuse one.
 // timestampMicros is the primary's timestamp of the op (never a local
 // clock). The returned result becomes the client's reply.
+//
+// Snapshot returns the whole state as deterministic bytes (the same state
+// gives the same bytes on every replica); Restore replaces the state with
+// a snapshot's. They back checkpoints and state transfer.
 type StateMachine interface {
 	Apply(op, timestampMicros uint64, operation Operation, body []byte) []byte
+	Snapshot() []byte
+	Restore(snapshot []byte) error
+}
+
+// Snapshotter is implemented by the parts of RunnelMachine that can be
+// checkpointed as bytes.
+type Snapshotter interface {
+	Snapshot() []byte
+	Restore(snapshot []byte) error
 }
 
 // Clock gives the primary wall-clock time for prepare timestamps. It is

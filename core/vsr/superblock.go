@@ -27,9 +27,20 @@ type Superblock struct {
 	AnchorOp    uint64   // an executed op...
 	AnchorID    Checksum // ...and its checksum
 	ViewHeaders []Header // known suffix of the log of LogView, highest op first
+
+	// The durable checkpoint: the state after executing op CheckpointOp
+	// (whose prepare checksum is CheckpointID), CheckpointSize bytes with
+	// checksum CheckpointChecksum, stored by the host in checkpoint slot
+	// CheckpointSlot (0 or 1; the next checkpoint goes to the other slot,
+	// so a torn checkpoint write never damages the one referenced here).
+	CheckpointOp       uint64
+	CheckpointID       Checksum
+	CheckpointChecksum Checksum
+	CheckpointSize     uint64
+	CheckpointSlot     uint32
 }
 
-const superblockFixedBytes = 16 + 8*5 + 4 + 4 + 2*(8+16)
+const superblockFixedBytes = 16 + 8*5 + 4 + 4 + 2*(8+16) + 8 + 16 + 16 + 8 + 8
 
 // Encode returns one copy of s, checksummed.
 func (s *Superblock) Encode() []byte {
@@ -46,6 +57,11 @@ func (s *Superblock) Encode() []byte {
 	putChecksum(b[72:], s.HeadID)
 	le.PutUint64(b[88:], s.AnchorOp)
 	putChecksum(b[96:], s.AnchorID)
+	le.PutUint64(b[112:], s.CheckpointOp)
+	putChecksum(b[120:], s.CheckpointID)
+	putChecksum(b[136:], s.CheckpointChecksum)
+	le.PutUint64(b[152:], s.CheckpointSize)
+	le.PutUint32(b[160:], s.CheckpointSlot)
 	for i := range s.ViewHeaders {
 		s.ViewHeaders[i].encode(b[superblockFixedBytes+i*HeaderSize:])
 	}
@@ -60,7 +76,12 @@ func decodeSuperblock(b []byte) (Superblock, bool) {
 	le := binary.LittleEndian
 	s := Superblock{Seq: le.Uint64(b[16:]), Cluster: le.Uint64(b[24:]), View: le.Uint64(b[32:]),
 		LogView: le.Uint64(b[40:]), CommitMax: le.Uint64(b[48:]), Replica: le.Uint32(b[56:]),
-		HeadOp: le.Uint64(b[64:]), HeadID: getChecksum(b[72:]), AnchorOp: le.Uint64(b[88:]), AnchorID: getChecksum(b[96:])}
+		HeadOp: le.Uint64(b[64:]), HeadID: getChecksum(b[72:]), AnchorOp: le.Uint64(b[88:]), AnchorID: getChecksum(b[96:]),
+		CheckpointOp: le.Uint64(b[112:]), CheckpointID: getChecksum(b[120:]), CheckpointChecksum: getChecksum(b[136:]),
+		CheckpointSize: le.Uint64(b[152:]), CheckpointSlot: le.Uint32(b[160:])}
+	if s.CheckpointSlot > 1 || le.Uint32(b[164:]) != 0 {
+		return Superblock{}, false
+	}
 	count := int(le.Uint32(b[60:]))
 	if count > suffixHeadersMax || len(b) != superblockFixedBytes+count*HeaderSize {
 		return Superblock{}, false

@@ -2,6 +2,7 @@ package vsr
 
 import (
 	"cmp"
+	"fmt"
 	"math/bits"
 	"slices"
 )
@@ -63,9 +64,9 @@ func (r *Replica) checkSVCQuorum() {
 // dvcMessage describes this replica's log and journal for the new primary.
 func (r *Replica) dvcMessage() *Message {
 	m := &Message{Command: CmdDoViewChange, View: r.view, LogView: r.logView, Op: r.head,
-		Checksum: r.ents[r.head].id, Commit: r.commitMax, Headers: r.suffix(),
-		Anchor: r.commitMin, AnchorID: r.ents[r.commitMin].id}
-	m.DiskTop = uint64(len(r.slots)) - 1
+		Checksum: r.at(r.head).id, Commit: r.commitMax, Headers: r.suffix(),
+		Anchor: r.commitMin, AnchorID: r.at(r.commitMin).id}
+	m.DiskTop = max(r.diskTop(), r.commitMax)
 	for op := r.commitMax + 1; op <= m.DiskTop && len(m.Slots) < dvcSlotsMax; op++ {
 		m.Slots = append(m.Slots, r.slotInfo(op))
 	}
@@ -125,7 +126,20 @@ func (r *Replica) tryStartView() {
 		return // the cut lands where nobody has told us the checksum: wait
 	}
 	if commit > head {
-		panic("vsr: a committed op is missing from the canonical log")
+		desc := ""
+		for _, d := range r.dvcs {
+			if d != nil {
+				desc += fmt.Sprintf(" [r%d lv%d op%d commit%d anchor%d disktop%d slots%d]", d.Replica, d.LogView, d.Op, d.Commit, d.Anchor, d.DiskTop, len(d.Slots))
+			}
+		}
+		panic(fmt.Sprintf("vsr: view %d: committed op %d is missing from the canonical log (head %d):%s", r.view, commit, head, desc))
+	}
+	if commit > r.commitMin+uint64(r.cfg.CheckpointInterval) {
+		// More than a checkpoint behind: the ops it would have to execute
+		// may be gone from every journal. Let the next primary lead; this
+		// replica catches up by state transfer as a backup.
+		r.startViewChange(r.view + 1)
+		return
 	}
 	var headers []Header
 	for _, h := range r.canonicalHeaders(best) {
@@ -220,8 +234,8 @@ func (r *Replica) knownID(best *Message, head uint64) (Checksum, bool) {
 			return d.AnchorID, true
 		}
 	}
-	if head <= r.commitMin {
-		return r.ents[head].id, true
+	if head <= r.commitMin && head >= r.base {
+		return r.at(head).id, true
 	}
 	return Checksum{}, false
 }
@@ -245,8 +259,8 @@ func validSuffix(m *Message) bool {
 }
 
 func (r *Replica) startViewMessage() *Message {
-	return &Message{Command: CmdStartView, View: r.view, Op: r.head, Checksum: r.ents[r.head].id,
-		Commit: r.commitMax, Headers: r.suffix(), Anchor: r.commitMin, AnchorID: r.ents[r.commitMin].id}
+	return &Message{Command: CmdStartView, View: r.view, Op: r.head, Checksum: r.at(r.head).id,
+		Commit: r.commitMax, Headers: r.suffix(), Anchor: r.commitMin, AnchorID: r.at(r.commitMin).id}
 }
 
 // onStartView installs the new primary's log.

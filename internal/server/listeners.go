@@ -61,22 +61,6 @@ func (s *Server) startListeners(ctx context.Context) error {
 	return nil
 }
 
-// transportCode is the ClientInfo transport byte of a session's medium.
-func transportCode(name string) uint8 {
-	switch name {
-	case "tcp":
-		return wire.TransportTCP
-	case "quic":
-		return wire.TransportQUIC
-	case "http":
-		return wire.TransportHTTP
-	case "websocket":
-		return wire.TransportWebSocket
-	default:
-		return 0
-	}
-}
-
 // thisNode describes this server in cluster metadata: the address and the
 // port of each built-in transport that listens.
 func (s *Server) thisNode() wire.ClusterNode {
@@ -105,20 +89,4 @@ func (s *Server) thisNode() wire.ClusterNode {
 		}
 	}
 	return node
-}
-
-// transportName is the inverse of transportCode.
-func transportName(code uint8) string {
-	switch code {
-	case wire.TransportTCP:
-		return "tcp"
-	case wire.TransportQUIC:
-		return "quic"
-	case wire.TransportHTTP:
-		return "http"
-	case wire.TransportWebSocket:
-		return "websocket"
-	default:
-		return "other"
-	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/runnel-io/runnel/core/metadata"
 	"github.com/runnel-io/runnel/plugins/storage"
+	"github.com/runnel-io/runnel/sdk/wire"
 )
 
 // partitionTraffic counts one partition's traffic for the metrics. Atomic
@@ -260,7 +261,7 @@ func (cs *clients) countByTransport() map[string]int {
 	defer cs.mu.Unlock()
 	out := map[string]int{}
 	for _, c := range cs.byID {
-		out[transportName(c.transport)]++
+		out[wire.TransportName(c.transport)]++
 	}
 	return out
 }

@@ -32,7 +32,7 @@ func (cs *clients) add(srv *Server, sess transport.Session) *session {
 	for id == 0 || cs.byID[id] != nil {
 		id++
 	}
-	c := &session{srv: srv, id: id, addr: sess.RemoteAddr(), transport: transportCode(sess.Transport()), userID: wire.UserIDNone}
+	c := &session{srv: srv, id: id, addr: sess.RemoteAddr(), transport: wire.TransportCode(sess.Transport()), userID: wire.UserIDNone}
 	cs.byID[id] = c
 	return c
 }

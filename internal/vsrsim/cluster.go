@@ -10,26 +10,31 @@ import (
 
 // Result summarises one run.
 type Result struct {
-	Seed       uint64
-	Replicas   int
-	Clients    int
-	Ticks      uint64 // total, safety and liveness phase
-	Committed  uint64 // canonical committed ops
-	Completed  int    // client requests answered
-	View       uint64 // highest view reached
-	Crashes    int
-	Tears      int
-	Corrupted  int
-	Partitions int
-	Messages   int
-	Trace      uint64 // hash of the event stream: equal seeds, equal traces
+	Seed        uint64
+	Replicas    int
+	Clients     int
+	Ticks       uint64 // total, safety and liveness phase
+	Committed   uint64 // canonical committed ops
+	Completed   int    // client requests answered
+	View        uint64 // highest view reached
+	Crashes     int
+	Tears       int
+	Corrupted   int
+	Lost        int // journal writes lost
+	Misdirect   int // journal writes that landed in another slot
+	Checkpoints int
+	Syncs       int // checkpoints installed by state transfer
+	Partitions  int
+	Messages    int
+	Rejected    int    // frames corrupted in flight and rejected by the decoder
+	Trace       uint64 // hash of the event stream: equal seeds, equal traces
 }
 
 // Summary is the one-line report.
 func (r Result) Summary() string {
-	return fmt.Sprintf("seed=%d replicas=%d clients=%d ticks=%d committed=%d completed=%d view=%d crashes=%d tears=%d corrupt=%d partitions=%d messages=%d trace=%016x",
+	return fmt.Sprintf("seed=%d replicas=%d clients=%d ticks=%d committed=%d completed=%d view=%d crashes=%d tears=%d corrupt=%d lost=%d misdirected=%d checkpoints=%d syncs=%d partitions=%d messages=%d rejected=%d trace=%016x",
 		r.Seed, r.Replicas, r.Clients, r.Ticks, r.Committed, r.Completed, r.View, r.Crashes, r.Tears,
-		r.Corrupted, r.Partitions, r.Messages, r.Trace)
+		r.Corrupted, r.Lost, r.Misdirect, r.Checkpoints, r.Syncs, r.Partitions, r.Messages, r.Rejected, r.Trace)
 }
 
 // Violation is a safety or liveness failure; it names the seed.
@@ -53,7 +58,9 @@ type node struct {
 	viewMax   uint64
 }
 
-type stats struct{ crashes, tears, corrupted, partitions int }
+type stats struct {
+	crashes, tears, corrupted, lost, misdirected, checkpoints, syncs, partitions int
+}
 
 // Cluster is one simulated cluster.
 type Cluster struct {
@@ -91,7 +98,8 @@ func Run(opts Options) (res Result, err error) {
 		canon: []canonOp{{}}}
 	c.net = &network{c: c, inflight: make(map[uint64][]packet)}
 	c.cfg = vsr.Config{Cluster: 7, ReplicaCount: opts.Replicas, ClientsMax: opts.Clients + 2,
-		Seed: opts.Seed}
+		Seed: opts.Seed, PipelineMax: simPipelineMax, JournalSlots: opts.JournalSlots,
+		CheckpointInterval: opts.CheckpointInterval, SyncChunkBytes: opts.SyncChunkBytes}
 	q := vsr.QuorumsFor(opts.Replicas)
 	if opts.Replicas >= 3 {
 		c.atlasMax = q.Replication - 1
@@ -139,7 +147,8 @@ func (c *Cluster) result() Result {
 	return Result{Seed: c.opts.Seed, Replicas: c.opts.Replicas, Clients: c.opts.Clients, Ticks: c.tick,
 		Committed: uint64(len(c.canon) - 1), Completed: c.completed(), View: c.viewMax,
 		Crashes: c.stats.crashes, Tears: c.stats.tears, Corrupted: c.stats.corrupted,
-		Partitions: c.stats.partitions, Messages: c.net.delivered, Trace: c.traceH}
+		Lost: c.stats.lost, Misdirect: c.stats.misdirected, Checkpoints: c.stats.checkpoints, Syncs: c.stats.syncs,
+		Partitions: c.stats.partitions, Messages: c.net.delivered, Rejected: c.net.rejected, Trace: c.traceH}
 }
 
 func (c *Cluster) fail(format string, args ...any) {
@@ -189,6 +198,7 @@ func (c *Cluster) describe() string {
 		r := n.r
 		s += fmt.Sprintf("r%d:%s v%d lv%d head%d cmin%d cmax%d", i, r.Status(), r.View(), r.LogView(),
 			r.Head(), r.CommitMin(), r.CommitMax())
+		s += " " + r.Describe()
 		if op, known, ok := r.FirstMissing(); ok {
 			s += fmt.Sprintf(" missing%d/%v", op, known)
 		}
@@ -243,6 +253,14 @@ func (c *Cluster) flush(i int) {
 		for _, e := range rd.Early {
 			c.net.send(i, e)
 		}
+		if rd.Checkpoint != nil {
+			c.stats.checkpoints++
+		}
+		if rd.Synced > 0 {
+			c.stats.syncs++
+			c.trace(0x5c, uint64(i), rd.Synced)
+			c.checkInstalled(i, rd.Synced)
+		}
 		c.observe(i, rd.Applied)
 		ws := writesOf(&rd)
 		if len(ws) > 0 && !c.healed && c.canCrash() && c.rng.Float64() < c.faults.tearP {
@@ -252,6 +270,9 @@ func (c *Cluster) flush(i int) {
 			c.crash(i)
 			return
 		}
+		if !c.healed {
+			c.injectWriteFaults(i, ws)
+		}
 		n.disk.persist(ws, -1, false, 0)
 		for _, e := range rd.Messages {
 			c.net.send(i, e)
@@ -260,6 +281,21 @@ func (c *Cluster) flush(i int) {
 		n.viewMax = max(n.viewMax, n.r.View()) // durable now: a restart must not go back
 		c.viewMax = max(c.viewMax, n.viewMax)
 	}
+}
+
+// checkInstalled checks a checkpoint installed by state transfer: it ends
+// at a canonical committed op, and the replica continues from there.
+func (c *Cluster) checkInstalled(i int, op uint64) {
+	n := c.nodes[i]
+	id, ok := n.r.Checksum(op)
+	if op >= uint64(len(c.canon)) || !ok || id != c.canon[op].checksum {
+		c.fail("replica %d installed a checkpoint at op %d that is not the canonical committed op", i, op)
+		return
+	}
+	if op < n.applied {
+		c.fail("replica %d installed checkpoint %d below its executed op %d", i, op, n.applied)
+	}
+	n.applied = op
 }
 
 // observe checks executed ops against the canonical history.
@@ -342,7 +378,11 @@ func (c *Cluster) restart(i int) {
 	cfg := c.cfg
 	cfg.Replica = i
 	sm := vsr.NewMemoryMachine()
-	r, err := vsr.Restart(cfg, sm, nil, sb, n.disk.records())
+	var ckpt []byte
+	if sb.CheckpointOp > 0 {
+		ckpt = n.disk.ckpt[sb.CheckpointSlot]
+	}
+	r, err := vsr.Restart(cfg, sm, nil, sb, ckpt, n.disk.records())
 	if err != nil {
 		c.fail("replica %d restart: %v", i, err)
 		return
@@ -350,32 +390,30 @@ func (c *Cluster) restart(i int) {
 	if r.View() < n.viewMax {
 		c.fail("replica %d restarted in view %d after reaching view %d", i, r.View(), n.viewMax)
 	}
-	n.r, n.sm, n.up, n.applied = r, sm, true, 0
+	if op := r.CheckpointOp(); op > 0 {
+		if id, _ := r.Checksum(op); op >= uint64(len(c.canon)) || id != c.canon[op].checksum {
+			c.fail("replica %d restarted from checkpoint %d that is not the canonical committed op", i, op)
+		}
+	}
+	n.r, n.sm, n.up, n.applied = r, sm, true, r.CheckpointOp()
 	c.trace(0xbeef, uint64(i))
 	c.flush(i)
 }
 
 // injectReadFaults corrupts journal records (prepare or redundant header,
-// never both) for ops the atlas lets this replica lose, and at most one
-// superblock copy.
+// never both, and only in an intact slot) for ops the atlas lets this
+// replica lose, and at most one superblock copy.
 func (c *Cluster) injectReadFaults(i int) {
 	d := c.nodes[i].disk
 	if c.atlasMax > 0 {
-		for _, op := range d.ops {
-			if !c.atlasAllows(op, i) || c.rng.Float64() >= c.faults.corruptP {
+		for _, slot := range d.slots {
+			if !d.intact(slot) || !c.atlasAllows(opOf(d.headers[slot]), i) || c.rng.Float64() >= c.faults.corruptP {
 				continue
-			}
-			p, h := d.prepares[op], d.headers[op]
-			if p == nil || h == nil {
-				continue
-			}
-			if _, err := vsr.DecodePrepare(p); err != nil || string(h) != string(p[:vsr.HeaderSize]) {
-				continue // already damaged: a second fault on one op is outside the model
 			}
 			if c.rng.IntN(2) == 0 {
-				d.prepares[op] = corrupt(p, c.rng.IntN(len(p)))
+				d.prepares[slot] = corrupt(d.prepares[slot], c.rng.IntN(len(d.prepares[slot])))
 			} else {
-				d.headers[op] = corrupt(h, c.rng.IntN(len(h)))
+				d.headers[slot] = corrupt(d.headers[slot], c.rng.IntN(len(d.headers[slot])))
 			}
 			c.stats.corrupted++
 		}
@@ -390,6 +428,57 @@ func (c *Cluster) injectReadFaults(i int) {
 		d.sb[k] = corrupt(d.sb[k], c.rng.IntN(len(d.sb[k])))
 		c.stats.corrupted++
 	}
+}
+
+// injectWriteFaults loses or misdirects journal writes the host believes
+// durable (the replica acknowledges them). Per op, only one of its two
+// records (prepare, redundant header) is faulted, only on replicas the
+// atlas allows; a misdirected write lands in another slot whose records
+// are intact and whose op the atlas also lets this replica lose. So every
+// op keeps one readable record on this replica (never nacked) and an
+// intact copy on a replication quorum.
+func (c *Cluster) injectWriteFaults(i int, ws []write) {
+	if c.atlasMax == 0 || c.faults.writeFaultP == 0 {
+		return
+	}
+	d := c.nodes[i].disk
+	for k := 0; k+1 < len(ws); k++ {
+		w := &ws[k]
+		if w.kind != writePrepare || !c.atlasAllows(w.op, i) || c.rng.Float64() >= c.faults.writeFaultP {
+			continue
+		}
+		if c.rng.IntN(2) == 1 {
+			w = &ws[k+1] // the redundant header instead
+		}
+		k++ // never both records of one op
+		if c.rng.IntN(2) == 0 {
+			w.lost = true
+			c.stats.lost++
+			c.trace(0x1057, uint64(i), w.op)
+			continue
+		}
+		if len(d.slots) == 0 {
+			continue
+		}
+		j := d.slots[c.rng.IntN(len(d.slots))]
+		if j == w.slot || !d.intact(j) || !c.atlasAllows(opOf(d.headers[j]), i) || touched(ws, j) {
+			continue
+		}
+		w.slot = j
+		c.stats.misdirected++
+		c.trace(0x3d1, uint64(i), w.op, j)
+	}
+}
+
+// touched reports whether ws writes slot j (a misdirected write there could
+// be overwritten or overwrite a record of this Ready: keep it simple).
+func touched(ws []write, j uint64) bool {
+	for _, w := range ws {
+		if (w.kind == writePrepare || w.kind == writeHeader) && w.slot == j {
+			return true
+		}
+	}
+	return false
 }
 
 // atlasAllows: op's journal copy may be damaged only on atlasMax replicas,

@@ -1,69 +1,85 @@
 package vsrsim
 
 import (
+	"encoding/binary"
 	"slices"
 
 	"github.com/runnel-io/runnel/core/vsr"
 )
 
-// disk is one replica's simulated durable storage: superblock copies, the
-// journal's prepare slots and redundant header slots, indexed by op. It
-// survives crashes; faults change its bytes.
+// disk is one replica's simulated durable storage: superblock copies, two
+// checkpoint slots, and the journal ring's prepare slots and redundant
+// header slots. It survives crashes; faults change its bytes.
 type disk struct {
 	sb       [vsr.SuperblockCopies][]byte
-	prepares map[uint64][]byte
+	ckpt     [2][]byte
+	prepares map[uint64][]byte // by journal slot
 	headers  map[uint64][]byte
-	ops      []uint64 // every op ever written, ascending
+	slots    []uint64 // every slot ever written, ascending
 }
 
 func newDisk() *disk {
 	return &disk{prepares: make(map[uint64][]byte), headers: make(map[uint64][]byte)}
 }
 
+// Kinds of writes.
+const (
+	writeSuperblock = iota
+	writePrepare
+	writeHeader
+	writeCheckpoint
+)
+
 // write is one sector-level write of a Ready, in the order the host issues
-// them: superblock copies, then per op the prepare and its header.
+// them: checkpoint, superblock copies, then per op the prepare and its
+// header.
 type write struct {
-	kind int // 0 superblock copy, 1 prepare, 2 header
+	kind int
 	slot uint64
+	op   uint64
 	data []byte
+	lost bool // a fault: the write never reaches the disk
 }
 
 func writesOf(rd *vsr.Ready) []write {
 	var ws []write
+	if c := rd.Checkpoint; c != nil {
+		ws = append(ws, write{kind: writeCheckpoint, slot: uint64(c.Slot), op: c.Op, data: c.Data})
+	}
 	if rd.Superblock != nil {
 		for i := range vsr.SuperblockCopies {
-			ws = append(ws, write{kind: 0, slot: uint64(i), data: rd.Superblock})
+			ws = append(ws, write{kind: writeSuperblock, slot: uint64(i), data: rd.Superblock})
 		}
 	}
 	for _, w := range rd.Writes {
-		ws = append(ws, write{kind: 1, slot: w.Op, data: w.Prepare},
-			write{kind: 2, slot: w.Op, data: w.Prepare[:vsr.HeaderSize]})
+		ws = append(ws, write{kind: writePrepare, slot: w.Slot, op: w.Op, data: w.Prepare},
+			write{kind: writeHeader, slot: w.Slot, op: w.Op, data: w.Prepare[:vsr.HeaderSize]})
 	}
 	return ws
 }
 
 func (d *disk) apply(w write) {
+	if w.lost {
+		return
+	}
 	switch w.kind {
-	case 0:
+	case writeSuperblock:
 		d.sb[w.slot] = w.data
-	case 1:
+	case writeCheckpoint:
+		d.ckpt[w.slot] = w.data
+	case writePrepare:
 		d.note(w.slot)
 		d.prepares[w.slot] = w.data
-	case 2:
+	case writeHeader:
 		d.note(w.slot)
 		d.headers[w.slot] = w.data
 	}
 }
 
-func (d *disk) note(op uint64) {
-	if _, ok := d.prepares[op]; ok {
-		return
+func (d *disk) note(slot uint64) {
+	if i, ok := slices.BinarySearch(d.slots, slot); !ok {
+		d.slots = slices.Insert(d.slots, i, slot)
 	}
-	if _, ok := d.headers[op]; ok {
-		return
-	}
-	i, _ := slices.BinarySearch(d.ops, op)
-	d.ops = slices.Insert(d.ops, i, op)
 }
 
 // persist applies writes; with tearAt >= 0 only writes before it land, the
@@ -88,11 +104,31 @@ func (d *disk) persist(ws []write, tearAt int, torn bool, garbage byte) {
 
 // records returns the journal as read at restart.
 func (d *disk) records() []vsr.JournalRecord {
-	rs := make([]vsr.JournalRecord, 0, len(d.ops))
-	for _, op := range d.ops {
-		rs = append(rs, vsr.JournalRecord{Op: op, Prepare: d.prepares[op], Header: d.headers[op]})
+	rs := make([]vsr.JournalRecord, 0, len(d.slots))
+	for _, s := range d.slots {
+		rs = append(rs, vsr.JournalRecord{Slot: s, Prepare: d.prepares[s], Header: d.headers[s]})
 	}
 	return rs
+}
+
+// intact reports whether slot holds a readable prepare and the matching
+// redundant header: the only state in which one more fault stays within
+// the model (at most one of an op's two records damaged per replica).
+func (d *disk) intact(slot uint64) bool {
+	p, h := d.prepares[slot], d.headers[slot]
+	if p == nil || h == nil {
+		return false
+	}
+	_, err := vsr.DecodePrepare(p)
+	return err == nil && string(h) == string(p[:vsr.HeaderSize])
+}
+
+// opOf returns the op a journal record names (header bytes 64..72).
+func opOf(record []byte) uint64 {
+	if len(record) < vsr.HeaderSize {
+		return 0
+	}
+	return binary.LittleEndian.Uint64(record[64:])
 }
 
 func corrupt(b []byte, at int) []byte {

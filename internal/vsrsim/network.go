@@ -1,12 +1,16 @@
 package vsrsim
 
-import "github.com/runnel-io/runnel/core/vsr"
+import (
+	"errors"
 
-// packet is a message in flight. to < 0 addresses a client.
+	"github.com/runnel-io/runnel/core/vsr"
+)
+
+// packet is an encoded message in flight. to < 0 addresses a client.
 type packet struct {
 	from, to int
 	client   uint64
-	msg      *vsr.Message
+	frame    []byte
 }
 
 // network delivers packets after a random delay; per-tick buckets keep
@@ -17,12 +21,18 @@ type network struct {
 	side      uint64 // replicas in side A of a partition; 0 = none
 	healAt    uint64
 	delivered int
+	rejected  int // corrupted in flight, rejected by the decoder
 }
 
 func (n *network) send(from int, e vsr.Envelope) {
 	c := n.c
 	f := c.faults
-	p := packet{from: from, to: e.To, msg: e.Msg}
+	frame, err := vsr.EncodeMessage(e.Msg, c.cfg.Cluster)
+	if err != nil {
+		c.fail("replica %d sent an unencodable %s: %v", from, e.Msg.Command, err)
+		return
+	}
+	p := packet{from: from, to: e.To, frame: frame}
 	if e.ToClient {
 		p.to, p.client = -1, e.Client
 	}
@@ -37,8 +47,12 @@ func (n *network) send(from int, e vsr.Envelope) {
 		copies = 2
 	}
 	for range copies {
+		q := p
+		if c.rng.Float64() < f.netCorruptP {
+			q.frame = corrupt(p.frame, c.rng.IntN(len(p.frame)))
+		}
 		at := c.tick + 1 + uint64(c.rng.IntN(f.delayMax))
-		n.inflight[at] = append(n.inflight[at], p)
+		n.inflight[at] = append(n.inflight[at], q)
 	}
 }
 
@@ -58,13 +72,21 @@ func (n *network) deliver() {
 		if p.to >= 0 && p.from >= 0 && n.cut(p.from, p.to) {
 			continue
 		}
-		n.delivered++
-		n.c.trace(uint64(p.to+1), uint64(p.msg.Command), p.msg.View, p.msg.Op)
-		if p.to < 0 {
-			n.c.deliverClient(p.client, p.msg)
+		m, err := vsr.DecodeMessage(p.frame, n.c.cfg.Cluster)
+		if err != nil {
+			if !errors.Is(err, vsr.ErrMessage) {
+				n.c.fail("decode error %v does not wrap vsr.ErrMessage", err)
+			}
+			n.rejected++
 			continue
 		}
-		n.c.deliverReplica(p.to, p.msg)
+		n.delivered++
+		n.c.trace(uint64(p.to+1), uint64(m.Command), m.View, m.Op)
+		if p.to < 0 {
+			n.c.deliverClient(p.client, m)
+			continue
+		}
+		n.c.deliverReplica(p.to, m)
 	}
 }
 

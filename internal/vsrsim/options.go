@@ -2,6 +2,10 @@ package vsrsim
 
 import "math/rand/v2"
 
+// simPipelineMax is the primary's pipeline in the simulator (small, so a
+// small journal still leaves a useful checkpoint interval).
+const simPipelineMax = 4
+
 // Options describe one simulation. Zero fields are drawn from the seed
 // (swarm testing: every seed explores its own configuration).
 type Options struct {
@@ -11,17 +15,25 @@ type Options struct {
 	Replicas      int // 1..6
 	Clients       int
 	NoFaults      bool
-	Stack         bool // add the stack to a panic's report (debugging)
+
+	// Journal geometry: small rings so every run wraps its journal and
+	// checkpoints often (zero: drawn from the seed).
+	JournalSlots       int
+	CheckpointInterval int
+	SyncChunkBytes     int
+	Stack              bool // add the stack to a panic's report (debugging)
 }
 
 // faults are the per-seed fault rates.
 type faults struct {
 	dropP, dupP       float64
+	netCorruptP       float64 // a byte of a frame flipped in flight
 	delayMax          int
 	partitionP        float64
 	crashP            float64
 	tearP             float64 // crash while persisting a Ready
 	corruptP          float64 // per journal record, on restart
+	writeFaultP       float64 // per journal write: lost or misdirected
 	superblockP       float64 // one superblock copy, on restart
 	downTicksMax      int
 	partitionTicksMax int
@@ -41,14 +53,25 @@ func (o Options) withDefaults(rng *rand.Rand) (Options, faults) {
 	if o.Clients == 0 {
 		o.Clients = 1 + rng.IntN(5)
 	}
+	if o.JournalSlots == 0 {
+		o.JournalSlots = []int{24, 32, 64}[rng.IntN(3)]
+	}
+	if o.CheckpointInterval == 0 {
+		o.CheckpointInterval = 4 + rng.IntN(o.JournalSlots-2*simPipelineMax-3)
+	}
+	if o.SyncChunkBytes == 0 {
+		o.SyncChunkBytes = 64 << rng.IntN(6)
+	}
 	f := faults{
 		dropP:             rng.Float64() * 0.1,
 		dupP:              rng.Float64() * 0.05,
+		netCorruptP:       rng.Float64() * 0.01,
 		delayMax:          1 + rng.IntN(8),
 		partitionP:        rng.Float64() * 0.004,
 		crashP:            rng.Float64() * 0.003,
 		tearP:             rng.Float64() * 0.01,
 		corruptP:          rng.Float64() * 0.05,
+		writeFaultP:       rng.Float64() * 0.02,
 		superblockP:       rng.Float64() * 0.3,
 		downTicksMax:      50 + rng.IntN(400),
 		partitionTicksMax: 50 + rng.IntN(400),

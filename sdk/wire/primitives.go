@@ -205,6 +205,33 @@ const (
 	TransportWebSocket uint8 = 4
 )
 
+// TransportName names a ClientInfo transport code as the server's config
+// sections do ("tcp", "quic", "http", "websocket"); other codes are
+// "unknown".
+func TransportName(code uint8) string {
+	switch code {
+	case TransportTCP:
+		return "tcp"
+	case TransportQUIC:
+		return "quic"
+	case TransportHTTP:
+		return "http"
+	case TransportWebSocket:
+		return "websocket"
+	}
+	return "unknown"
+}
+
+// TransportCode is the inverse of TransportName; 0 for other names.
+func TransportCode(name string) uint8 {
+	for code := TransportTCP; code <= TransportWebSocket; code++ {
+		if TransportName(code) == name {
+			return code
+		}
+	}
+	return 0
+}
+
 // Cluster node roles and statuses (§2.12). The Go SDK rejects NodeUnknown.
 const (
 	NodeLeader   uint8 = 0

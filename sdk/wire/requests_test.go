@@ -297,3 +297,16 @@ func TestKnownCommand(t *testing.T) {
 		}
 	}
 }
+
+func TestTransportNamesRoundTrip(t *testing.T) {
+	for code := uint8(0); code < 8; code++ {
+		name := TransportName(code)
+		valid := code >= TransportTCP && code <= TransportWebSocket
+		if back := TransportCode(name); (valid && back != code) || (!valid && (back != 0 || name != "unknown")) {
+			t.Errorf("code %d → %q → %d", code, name, back)
+		}
+	}
+	if TransportName(TransportWebSocket) != "websocket" || TransportCode("quic") != TransportQUIC || TransportCode("ftp") != 0 {
+		t.Fatal("names do not match the server's config sections")
+	}
+}

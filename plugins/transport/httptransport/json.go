@@ -492,7 +492,7 @@ type clientDetailsJSON struct {
 }
 
 func clientOf(c wire.ClientInfo) clientJSON {
-	out := clientJSON{ClientID: c.ClientID, Transport: transportName(c.Transport), Address: c.Address,
+	out := clientJSON{ClientID: c.ClientID, Transport: wire.TransportName(c.Transport), Address: c.Address,
 		ConsumerGroupsCount: c.ConsumerGroupsCount}
 	if c.UserID != wire.UserIDNone {
 		id := c.UserID
@@ -508,20 +508,6 @@ func clientDetailsOf(d wire.ClientDetails) clientDetailsJSON {
 	}
 	out.ConsumerGroupsCount = uint32(len(d.ConsumerGroups))
 	return out
-}
-
-func transportName(t uint8) string {
-	switch t {
-	case wire.TransportTCP:
-		return "tcp"
-	case wire.TransportQUIC:
-		return "quic"
-	case wire.TransportHTTP:
-		return "http"
-	case wire.TransportWebSocket:
-		return "websocket"
-	}
-	return "unknown"
 }
 
 type cacheMetricsJSON struct {
