@@ -13,6 +13,7 @@ FUZZ_TARGETS := \
 	./core/partition:FuzzRecovery \
 	./core/metadata:FuzzDecodeOp \
 	./core/metadata:FuzzLoadSnapshot \
+	./core/vsr:FuzzDecode \
 	./sdk/wire:FuzzDecodeResponses \
 	./sdk/wire:FuzzDecodeRequest \
 	./sdk/wire:FuzzDecodeSendMessages \
