@@ -28,6 +28,8 @@ type globals struct {
 	tlsCAFile     string
 	tlsServerName string
 	tlsInsecure   bool
+	tlsCertFile   string
+	tlsKeyFile    string
 	contextName   string
 	output        string
 }
@@ -61,7 +63,7 @@ Exit codes: 0 ok, 1 server error (code and name on stderr), 2 usage error,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{msg: err.Error()} })
 	f := root.PersistentFlags()
 	f.StringVar(&a.g.address, "address", addressDefault, "server address host:port (env RUNNEL_CLI_ADDRESS)")
-	f.StringVar(&a.g.transport, "transport", "tcp", "transport: tcp (env RUNNEL_CLI_TRANSPORT)")
+	f.StringVar(&a.g.transport, "transport", "tcp", "transport: tcp, quic or ws (env RUNNEL_CLI_TRANSPORT); the address's default port follows it (8090, 8080, 8092)")
 	f.StringVarP(&a.g.username, "username", "u", "", "user name (env RUNNEL_CLI_USERNAME)")
 	f.StringVarP(&a.g.password, "password", "p", "", "password (env RUNNEL_CLI_PASSWORD)")
 	f.StringVar(&a.g.token, "token", "", "personal access token (env RUNNEL_CLI_TOKEN)")
@@ -69,6 +71,8 @@ Exit codes: 0 ok, 1 server error (code and name on stderr), 2 usage error,
 	f.StringVar(&a.g.tlsCAFile, "tls-ca-file", "", "PEM file of CA certificates to trust (implies --tls)")
 	f.StringVar(&a.g.tlsServerName, "tls-server-name", "", "name to verify the server certificate for (implies --tls)")
 	f.BoolVar(&a.g.tlsInsecure, "tls-insecure-skip-verify", false, "do not verify the server certificate (implies --tls; testing only)")
+	f.StringVar(&a.g.tlsCertFile, "tls-cert-file", "", "PEM client certificate for servers that require one (implies --tls; with --tls-key-file)")
+	f.StringVar(&a.g.tlsKeyFile, "tls-key-file", "", "PEM key of --tls-cert-file")
 	f.StringVar(&a.g.contextName, "context", "", "context profile to use (env RUNNEL_CLI_CONTEXT)")
 	f.StringVarP(&a.g.output, "output", "o", "table", "output format: table or json (env RUNNEL_CLI_OUTPUT)")
 	a.root = root

@@ -77,11 +77,15 @@ func (a *app) contextCommand() *cobra.Command {
 			}
 			var p profile
 			a.applyFlags(&p)
-			if p.Address == "" {
-				p.Address = addressDefault
+			t, err := checkTransport(p.Transport)
+			if err != nil {
+				return err
 			}
-			if p.Transport != "" && p.Transport != "tcp" {
-				return usagef("transport %q is not supported yet (only tcp)", p.Transport)
+			if p.Transport != "" {
+				p.Transport = string(t)
+			}
+			if p.Address == "" {
+				p.Address = defaultAddress(t)
 			}
 			pf.Contexts[args[0]] = p
 			if err := saveProfiles(path, pf); err != nil {

@@ -22,8 +22,9 @@
 // Stream, topic, group and user arguments are numeric ids or names.
 //
 // Connection settings come from, highest first: flags (--address,
-// --transport, --username/--password or --token, --tls, --tls-ca-file,
-// --tls-server-name, --tls-insecure-skip-verify, --context), environment
+// --transport tcp|quic|ws, --username/--password or --token, --tls,
+// --tls-ca-file, --tls-server-name, --tls-insecure-skip-verify,
+// --tls-cert-file/--tls-key-file, --context), environment
 // variables (RUNNEL_CLI_ADDRESS, RUNNEL_CLI_TRANSPORT, RUNNEL_CLI_USERNAME,
 // RUNNEL_CLI_PASSWORD, RUNNEL_CLI_TOKEN, RUNNEL_CLI_TLS, RUNNEL_CLI_CONTEXT,
 // RUNNEL_CLI_OUTPUT), the active context profile, then defaults. Profiles

@@ -34,6 +34,8 @@ type profile struct {
 	TLSCAFile             string `toml:"tls_ca_file,omitempty" json:"tls_ca_file,omitempty"`
 	TLSServerName         string `toml:"tls_server_name,omitempty" json:"tls_server_name,omitempty"`
 	TLSInsecureSkipVerify bool   `toml:"tls_insecure_skip_verify,omitempty" json:"tls_insecure_skip_verify,omitempty"`
+	TLSCertFile           string `toml:"tls_cert_file,omitempty" json:"tls_cert_file,omitempty"`
+	TLSKeyFile            string `toml:"tls_key_file,omitempty" json:"tls_key_file,omitempty"`
 }
 
 // profileFile is the whole contexts.toml.
@@ -154,23 +156,46 @@ func (a *app) settings() (profile, error) {
 		return profile{}, err
 	}
 	s := pf.Contexts[name]
-	if s.Address == "" {
-		s.Address = addressDefault
-	}
 	if err := a.applyEnv(&s); err != nil {
 		return profile{}, err
 	}
 	a.applyFlags(&s)
-	if s.Transport == "" {
-		s.Transport = "tcp"
+	t, err := checkTransport(s.Transport)
+	if err != nil {
+		return profile{}, err
 	}
-	if s.Transport != "tcp" {
-		return profile{}, usagef("transport %q is not supported yet (only tcp)", s.Transport)
+	s.Transport = string(t)
+	if s.Address == "" {
+		s.Address = defaultAddress(t)
 	}
-	if s.TLSCAFile != "" || s.TLSServerName != "" || s.TLSInsecureSkipVerify {
+	if s.TLSCAFile != "" || s.TLSServerName != "" || s.TLSInsecureSkipVerify || s.TLSCertFile != "" {
 		s.TLS = true
 	}
+	if (s.TLSCertFile == "") != (s.TLSKeyFile == "") {
+		return profile{}, usagef("--tls-cert-file and --tls-key-file go together")
+	}
 	return s, nil
+}
+
+// checkTransport parses a transport name as the SDK does; http is the
+// HTTP API's, which this client does not speak.
+func checkTransport(name string) (client.Transport, error) {
+	t, err := client.ParseTransport(name)
+	if err != nil {
+		return "", usagef("%v", err)
+	}
+	return t, nil
+}
+
+// defaultAddress is 127.0.0.1 on t's default port.
+func defaultAddress(t client.Transport) string {
+	switch t {
+	case client.TransportQUIC:
+		return "127.0.0.1:" + client.DefaultQUICPort
+	case client.TransportWebSocket:
+		return "127.0.0.1:" + client.DefaultWebSocketPort
+	}
+	return addressDefault
 }
 
 func (a *app) applyEnv(s *profile) error {
@@ -223,6 +248,12 @@ func (a *app) applyFlags(s *profile) {
 	if f.Changed("tls-insecure-skip-verify") {
 		s.TLSInsecureSkipVerify = a.g.tlsInsecure
 	}
+	if f.Changed("tls-cert-file") {
+		s.TLSCertFile = a.g.tlsCertFile
+	}
+	if f.Changed("tls-key-file") {
+		s.TLSKeyFile = a.g.tlsKeyFile
+	}
 }
 
 // setCredentials replaces s's credentials as a whole when a higher layer
@@ -239,7 +270,7 @@ func setCredentials(s *profile, user, pass, tok string) {
 }
 
 func (s profile) options() []client.Option {
-	opts := []client.Option{client.WithDialTimeout(dialTimeoutDefault)}
+	opts := []client.Option{client.WithDialTimeout(dialTimeoutDefault), client.WithTransport(client.Transport(s.Transport))}
 	if s.TLS {
 		opts = append(opts, client.WithTLS(nil))
 	}
@@ -251,6 +282,9 @@ func (s profile) options() []client.Option {
 	}
 	if s.TLSInsecureSkipVerify {
 		opts = append(opts, client.WithTLSInsecureSkipVerify())
+	}
+	if s.TLSCertFile != "" {
+		opts = append(opts, client.WithTLSClientCertFile(s.TLSCertFile, s.TLSKeyFile))
 	}
 	return opts
 }

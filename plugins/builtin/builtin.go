@@ -16,7 +16,9 @@ import (
 	"github.com/runnel-io/runnel/plugins/telemetry/stdoutexporter"
 	"github.com/runnel-io/runnel/plugins/transport"
 	"github.com/runnel-io/runnel/plugins/transport/httptransport"
+	"github.com/runnel-io/runnel/plugins/transport/quictransport"
 	"github.com/runnel-io/runnel/plugins/transport/tcptransport"
+	"github.com/runnel-io/runnel/plugins/transport/wstransport"
 )
 
 // Set lists the built-in implementations. iouring is always listed; in a
@@ -43,6 +45,8 @@ func Set(version string) registry.Set {
 		},
 		Transport: []component.Factory[transport.Transport]{
 			tcptransport.Factory(),
+			quictransport.Factory(),
+			wstransport.Factory(),
 			httptransport.Factory(),
 		},
 	}

@@ -74,21 +74,9 @@ func (c *Client) Close() error {
 
 // connect dials once. The caller holds mu (or owns c exclusively).
 func (c *Client) connect(ctx context.Context) error {
-	d := net.Dialer{Timeout: c.cfg.dialTimeout}
-	conn, err := d.DialContext(ctx, "tcp", c.addr)
+	conn, err := c.dial(ctx)
 	if err != nil {
-		return fmt.Errorf("client: dial %s: %w", c.addr, err)
-	}
-	if tcp, ok := conn.(*net.TCPConn); ok {
-		_ = tcp.SetNoDelay(true) // requests are small and latency-bound
-	}
-	if c.tls != nil {
-		tc := tls.Client(conn, c.tls)
-		if err := tc.HandshakeContext(ctx); err != nil {
-			_ = conn.Close()
-			return fmt.Errorf("client: TLS handshake with %s: %w", c.addr, err)
-		}
-		conn = tc
+		return fmt.Errorf("client: dial %s %s: %w", c.cfg.transport, c.addr, err)
 	}
 	c.conn = conn
 	c.rd = bufio.NewReaderSize(conn, readBufferBytes)

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/runnel-io/runnel/sdk/wire"
@@ -18,18 +19,44 @@ const DefaultPort = "8090"
 //
 //	runnel://user:password@host:port?tls=true
 //	runnel://token@host:port
+//	runnel+quic://user:password@host:8080?tls_insecure_skip_verify=true
+//	runnel+ws://user:password@host:8092/path?tls=true
 //
-// The schemes runnel, runnel+tcp, iggy and iggy+tcp are accepted. User
-// info without a password is a personal access token; percent-encode
-// characters such as '/' in it. Query parameters: tls (bool), tls_domain,
-// tls_ca_file, tls_insecure_skip_verify (bool), reconnection_retries (int),
+// The scheme picks the transport: runnel, runnel+tcp, iggy and iggy+tcp are
+// TCP (default port 8090); runnel+quic and iggy+quic are QUIC (8080, always
+// TLS); runnel+ws and iggy+ws are WebSocket (8092; wss with tls=true), whose
+// URL path is the WebSocket path. User info without a password is a
+// personal access token; percent-encode characters such as '/' in it.
+// Query parameters: tls (bool), tls_domain, tls_ca_file,
+// tls_insecure_skip_verify (bool), tls_cert_file and tls_key_file (client
+// certificate), leader_redirect (bool), reconnection_retries (int),
 // reconnection_interval (Go duration). Unknown parameters are an error.
 type ConnString struct {
-	Addr     string
-	Username string
-	Password string
-	Token    string
-	Options  []Option
+	Addr      string
+	Transport Transport
+	Username  string
+	Password  string
+	Token     string
+	Options   []Option
+}
+
+// schemeTransport maps connection-string schemes to transports.
+func schemeTransport(scheme string) (Transport, error) {
+	name, medium, _ := strings.Cut(scheme, "+")
+	if name != "runnel" && name != "iggy" {
+		return "", badConnString("scheme %q", scheme)
+	}
+	switch medium {
+	case "", "tcp":
+		return TransportTCP, nil
+	case "quic":
+		return TransportQUIC, nil
+	case "ws":
+		return TransportWebSocket, nil
+	case "http":
+		return "", fmt.Errorf("client: transport http: %w", ErrTransportUnsupported)
+	}
+	return "", badConnString("scheme %q", scheme)
 }
 
 // ParseConnString parses s without connecting.
@@ -38,20 +65,22 @@ func ParseConnString(s string) (ConnString, error) {
 	if err != nil {
 		return ConnString{}, fmt.Errorf("client: connection string: %w", err)
 	}
-	switch u.Scheme {
-	case "runnel", "runnel+tcp", "iggy", "iggy+tcp":
-	default:
-		return ConnString{}, badConnString("scheme %q", u.Scheme)
+	tr, err := schemeTransport(u.Scheme)
+	if err != nil {
+		return ConnString{}, err
 	}
 	if u.Host == "" {
 		return ConnString{}, badConnString("no host")
 	}
-	if u.Path != "" && u.Path != "/" {
+	cs := ConnString{Addr: u.Host, Transport: tr, Options: []Option{WithTransport(tr)}}
+	switch {
+	case tr == TransportWebSocket && u.Path != "":
+		cs.Options = append(cs.Options, WithWebSocketPath(u.Path))
+	case u.Path != "" && u.Path != "/":
 		return ConnString{}, badConnString("unexpected path %q", u.Path)
 	}
-	cs := ConnString{Addr: u.Host}
 	if u.Port() == "" {
-		cs.Addr = net.JoinHostPort(u.Hostname(), DefaultPort)
+		cs.Addr = net.JoinHostPort(u.Hostname(), tr.defaultPort())
 	}
 	if u.User != nil {
 		if pw, ok := u.User.Password(); ok {
@@ -64,7 +93,7 @@ func ParseConnString(s string) (ConnString, error) {
 	if err != nil {
 		return ConnString{}, err
 	}
-	cs.Options = opts
+	cs.Options = append(cs.Options, opts...)
 	return cs, nil
 }
 
@@ -72,6 +101,7 @@ func queryOptions(q url.Values) ([]Option, error) {
 	var opts []Option
 	retries, interval := reconnectAttemptsDefault, reconnectBackoffDefault
 	reconnectSet := false
+	var certFile, keyFile string
 	for key, values := range q {
 		v := values[len(values)-1]
 		switch key {
@@ -89,6 +119,10 @@ func queryOptions(q url.Values) ([]Option, error) {
 			opts = append(opts, WithTLSServerName(v))
 		case "tls_ca_file":
 			opts = append(opts, WithTLSCAFile(v))
+		case "tls_cert_file":
+			certFile = v
+		case "tls_key_file":
+			keyFile = v
 		case "leader_redirect":
 			on, err := strconv.ParseBool(v)
 			if err != nil {
@@ -115,6 +149,12 @@ func queryOptions(q url.Values) ([]Option, error) {
 	}
 	if reconnectSet {
 		opts = append(opts, WithReconnect(retries, interval))
+	}
+	if certFile != "" || keyFile != "" {
+		if certFile == "" || keyFile == "" {
+			return nil, badConnString("tls_cert_file and tls_key_file go together")
+		}
+		opts = append(opts, WithTLSClientCertFile(certFile, keyFile))
 	}
 	return opts, nil
 }

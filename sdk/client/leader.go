@@ -31,7 +31,7 @@ func (c *Client) followLeader(ctx context.Context) error {
 	if err != nil || len(meta.Nodes) < 2 {
 		return nil
 	}
-	leader, ok := leaderAddress(meta)
+	leader, ok := leaderAddress(meta, c.cfg.transport)
 	if !ok || sameAddress(leader, c.addr) {
 		return nil
 	}
@@ -57,11 +57,11 @@ func (c *Client) connectAndLogin(ctx context.Context) error {
 	return nil
 }
 
-// leaderAddress is the TCP address of the first healthy leader.
-func leaderAddress(meta wire.ClusterMetadata) (string, bool) {
+// leaderAddress is the address of the first healthy leader on transport t.
+func leaderAddress(meta wire.ClusterMetadata, t Transport) (string, bool) {
 	for _, n := range meta.Nodes {
-		if n.Role == wire.NodeLeader && n.Status == wire.NodeHealthy && n.TCPPort != 0 {
-			return net.JoinHostPort(n.IP, strconv.Itoa(int(n.TCPPort))), true
+		if port := t.port(n); n.Role == wire.NodeLeader && n.Status == wire.NodeHealthy && port != 0 {
+			return net.JoinHostPort(n.IP, strconv.Itoa(int(port))), true
 		}
 	}
 	return "", false

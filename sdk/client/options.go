@@ -19,11 +19,15 @@ const (
 )
 
 type config struct {
+	transport         Transport
+	wsPath            string
 	tlsEnabled        bool
 	tlsBase           *tls.Config
 	tlsCAFile         string
 	tlsServerName     string
 	tlsInsecure       bool
+	tlsCertFile       string
+	tlsKeyFile        string
 	dialTimeout       time.Duration
 	reconnectAttempts int
 	reconnectBackoff  time.Duration
@@ -33,6 +37,8 @@ type config struct {
 
 func defaultConfig() config {
 	return config{
+		transport:         TransportTCP,
+		wsPath:            "/",
 		dialTimeout:       dialTimeoutDefault,
 		reconnectAttempts: reconnectAttemptsDefault,
 		reconnectBackoff:  reconnectBackoffDefault,
@@ -89,9 +95,27 @@ func WithResponseBytesMax(n uint32) Option {
 	return func(c *config) { c.responseBytesMax = n }
 }
 
-// tlsConfig builds the crypto/tls configuration, or nil for plain TCP.
+// WithTransport picks the medium (default TransportTCP). QUIC is always
+// encrypted: the TLS options configure how the server is verified.
+func WithTransport(t Transport) Option {
+	return func(c *config) { c.transport = t }
+}
+
+// WithWebSocketPath sets the URL path of TransportWebSocket (default "/").
+func WithWebSocketPath(path string) Option {
+	return func(c *config) { c.wsPath = path }
+}
+
+// WithTLSClientCertFile speaks TLS and presents the PEM certificate and key
+// in certFile and keyFile, for servers that require client certificates.
+func WithTLSClientCertFile(certFile, keyFile string) Option {
+	return func(c *config) { c.tlsEnabled, c.tlsCertFile, c.tlsKeyFile = true, certFile, keyFile }
+}
+
+// tlsConfig builds the crypto/tls configuration, or nil for plain TCP and
+// WebSocket.
 func (c config) tlsConfig(host string) (*tls.Config, error) {
-	if !c.tlsEnabled {
+	if !c.tlsEnabled && c.transport != TransportQUIC {
 		return nil, nil
 	}
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
@@ -117,6 +141,17 @@ func (c config) tlsConfig(host string) (*tls.Config, error) {
 			return nil, fmt.Errorf("client: no PEM certificates in %s", c.tlsCAFile)
 		}
 		cfg.RootCAs = pool
+	}
+	if c.tlsCertFile != "" || c.tlsKeyFile != "" {
+		cert, err := tls.LoadX509KeyPair(c.tlsCertFile, c.tlsKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("client: client certificate: %w", err)
+		}
+		cfg.Certificates = append(cfg.Certificates, cert)
+	}
+	if c.transport == TransportQUIC {
+		cfg.MinVersion = tls.VersionTLS13 // QUIC requires it
+		cfg.NextProtos = nil              // no ALPN, as Iggy (wire reference §7.2)
 	}
 	return cfg, nil
 }

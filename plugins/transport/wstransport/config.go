@@ -1,0 +1,148 @@
+package wstransport
+
+import (
+	"fmt"
+	"math"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/runnel-io/runnel/plugins/component"
+	"github.com/runnel-io/runnel/plugins/transport/transporttls"
+)
+
+// Defaults of Config.
+const (
+	DefaultAddress             = "127.0.0.1:8092"
+	DefaultPath                = "/"
+	DefaultConnectionsMax      = 10000
+	DefaultSendPayloadBytesMax = 64 << 20 // one maximal message fits, as over TCP
+	DefaultDrainTimeout        = 5 * time.Second
+)
+
+// Config is the WebSocket transport's configuration. Zero fields take the
+// default named beside them.
+type Config struct {
+	// Address is host:port to listen on; port 0 picks a free port.
+	Address string // default 127.0.0.1:8092
+	// Path is the URL path upgraded to WebSocket, exactly (no prefix match).
+	Path string // default "/"
+	// TLS switches the listener to HTTPS (wss://), optionally requiring
+	// client certificates.
+	TLS transporttls.Config
+	// ConnectionsMax bounds open WebSocket connections; one more upgrade
+	// is refused with HTTP 503.
+	ConnectionsMax int // default 10000
+	// SendPayloadBytesMax bounds a SendMessages (code 101) request payload.
+	// Every other command is bounded by wire.ControlPayloadBytesMax.
+	SendPayloadBytesMax uint32 // default 64 MiB
+	// DrainTimeout bounds how long Close waits for in-flight requests and
+	// the status-8 frames before it forces connections shut.
+	DrainTimeout time.Duration // default 5s
+}
+
+// DefaultConfig returns every default.
+func DefaultConfig() Config {
+	return Config{}.withDefaults()
+}
+
+func (c Config) withDefaults() Config {
+	if c.Address == "" {
+		c.Address = DefaultAddress
+	}
+	if c.Path == "" {
+		c.Path = DefaultPath
+	}
+	if c.ConnectionsMax == 0 {
+		c.ConnectionsMax = DefaultConnectionsMax
+	}
+	if c.SendPayloadBytesMax == 0 {
+		c.SendPayloadBytesMax = DefaultSendPayloadBytesMax
+	}
+	if c.DrainTimeout == 0 {
+		c.DrainTimeout = DefaultDrainTimeout
+	}
+	return c
+}
+
+// Validate reports the first invalid field; zero fields count as their
+// defaults.
+func (c Config) Validate() error {
+	c = c.withDefaults()
+	if _, _, err := net.SplitHostPort(c.Address); err != nil {
+		return fmt.Errorf("wstransport: address %q: %w", c.Address, err)
+	}
+	if !strings.HasPrefix(c.Path, "/") || strings.ContainsAny(c.Path, "{} ?#") {
+		return fmt.Errorf("wstransport: path %q: must start with / and hold no {, }, space, ? or #", c.Path)
+	}
+	if err := c.TLS.Validate(); err != nil {
+		return fmt.Errorf("wstransport: %w", err)
+	}
+	if c.ConnectionsMax < 1 {
+		return fmt.Errorf("wstransport: connections_max %d: must be at least 1", c.ConnectionsMax)
+	}
+	if c.DrainTimeout < 0 {
+		return fmt.Errorf("wstransport: drain_timeout %s: must not be negative", c.DrainTimeout)
+	}
+	return nil
+}
+
+// fileConfig is Config as written in the server's [websocket] table.
+type fileConfig struct {
+	Address            string              `koanf:"address"`
+	Path               string              `koanf:"path"`
+	ConnectionsMax     int                 `koanf:"connections_max"`
+	SendPayloadSizeMax string              `koanf:"send_payload_size_max"`
+	DrainTimeout       string              `koanf:"drain_timeout"`
+	TLS                transporttls.Config `koanf:"tls"`
+}
+
+// DecodeConfig reads the raw table (the layout of sample.toml) strictly:
+// unknown keys are errors, missing keys take their defaults. The result is
+// validated.
+func DecodeConfig(raw map[string]any) (Config, error) {
+	var f fileConfig
+	if err := component.Decode(raw, &f); err != nil {
+		return Config{}, fmt.Errorf("wstransport: config: %w", err)
+	}
+	c := DefaultConfig()
+	if f.Address != "" {
+		c.Address = f.Address
+	}
+	if f.Path != "" {
+		c.Path = f.Path
+	}
+	if f.ConnectionsMax != 0 {
+		c.ConnectionsMax = f.ConnectionsMax
+	}
+	c.TLS = f.TLS
+	if f.SendPayloadSizeMax != "" {
+		n, err := component.ParseBytes(f.SendPayloadSizeMax)
+		if err != nil {
+			return Config{}, fmt.Errorf("wstransport: config: send_payload_size_max: %w", err)
+		}
+		if n > math.MaxUint32 {
+			return Config{}, fmt.Errorf("wstransport: config: send_payload_size_max %q: exceeds %d bytes", f.SendPayloadSizeMax, uint64(math.MaxUint32))
+		}
+		c.SendPayloadBytesMax = uint32(n)
+	}
+	if f.DrainTimeout != "" {
+		d, err := time.ParseDuration(f.DrainTimeout)
+		if err != nil {
+			return Config{}, fmt.Errorf("wstransport: config: drain_timeout: %w", err)
+		}
+		c.DrainTimeout = d
+	}
+	if err := c.Validate(); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+// pattern is the http.ServeMux pattern matching Path exactly.
+func (c Config) pattern() string {
+	if strings.HasSuffix(c.Path, "/") {
+		return c.Path + "{$}"
+	}
+	return c.Path
+}
