@@ -41,6 +41,17 @@ func TestPluginsList(t *testing.T) {
 	}
 }
 
+// TestEveryTransportSectionFitsItsPlugin: the keys the built-in default
+// declares for [tcp], [quic], [http] and [websocket] are exactly what each
+// transport plugin accepts, so turning any of them on needs nothing else.
+func TestEveryTransportSectionFitsItsPlugin(t *testing.T) {
+	code, out, errOut := runCmd(t, "check-config", "--quic.enabled=true", "--http.enabled=true", "--websocket.enabled=true",
+		"--telemetry.enabled=true")
+	if code != exitOK || !strings.Contains(out, "configuration OK") {
+		t.Fatalf("exit %d: %s%s", code, out, errOut)
+	}
+}
+
 func TestCheckConfig(t *testing.T) {
 	good := writeConfig(t, "[[archivers]]\nname = \"cold\"\ntype = \"disk\"\n[archivers.config]\npath = \"x\"\n")
 	if code, out, errOut := runCmd(t, "check-config", "--config", good); code != exitOK || !strings.Contains(out, "configuration OK") {
@@ -55,6 +66,8 @@ func TestCheckConfig(t *testing.T) {
 		{"[tcp]\nconnections_max = \"many\"\n", `transport "tcp": tcptransport: config: connections_max`},
 		{"[tcp.tls]\ncert_file = \"c.pem\"\n", "cert_file and key_file must be set together"},
 		{"[[transports]]\nname = \"edge\"\ntype = \"pigeon\"\n", `transport "edge": registry: unknown plugin "pigeon"`},
+		{"[telemetry]\nenabled = true\n[telemetry.metrics]\ntransport = \"carrier-pigeon\"\n", `telemetry.metrics.transport: registry: unknown plugin "carrier-pigeon"`},
+		{"[telemetry]\nenabled = true\n[telemetry.logs]\ntransport = \"http\"\nendpoint = \"nocolon\"\n", "telemetry.logs.endpoint"},
 	} {
 		code, _, errOut := runCmd(t, "check-config", "--config", writeConfig(t, tc.config))
 		if code != exitConfig || !strings.Contains(errOut, tc.want) || strings.Count(errOut, "\n") != 1 {
