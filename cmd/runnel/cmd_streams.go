@@ -320,7 +320,7 @@ func (a *app) partitionCommand() *cobra.Command {
 		func(c *client.Client, cmd *cobra.Command, s, t wire.Identifier, n uint32) error {
 			return c.DeletePartitions(cmd.Context(), s, t, n)
 		})
-	return group("partition", "Manage partitions", []string{"p"}, create, del)
+	return group("partition", "Manage partitions", []string{"p"}, create, del, a.partitionTiersCommand())
 }
 
 func (a *app) segmentCommand() *cobra.Command {

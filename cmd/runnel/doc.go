@@ -7,7 +7,7 @@
 //	ping, stats, me, login, logout
 //	stream          create | get | list | update | delete | purge
 //	topic           create | get | list | update | delete | purge
-//	partition       create | delete
+//	partition       create | delete | tiers
 //	segment         delete
 //	message         send | poll | flush
 //	consumer-group  create | get | list | delete

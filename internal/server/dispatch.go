@@ -86,6 +86,8 @@ func (c *session) dispatch(ctx context.Context, userID uint32, r wire.Request) (
 		return c.deletePartitions(ctx, userID, q)
 	case wire.DeleteSegmentsRequest:
 		return c.deleteSegments(ctx, userID, q)
+	case wire.GetPartitionTiersRequest:
+		return c.getPartitionTiers(userID, q)
 	// consumer groups
 	case wire.GetConsumerGroupRequest:
 		return c.getGroup(userID, q)

@@ -10,8 +10,8 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/runnel-io/runnel/core/partition"
-	"github.com/runnel-io/runnel/plugins/archiver"
 	"github.com/runnel-io/runnel/internal/telemetry"
+	"github.com/runnel-io/runnel/plugins/archiver"
 	"github.com/runnel-io/runnel/plugins/transport"
 	"github.com/runnel-io/runnel/sdk/tracing"
 	"github.com/runnel-io/runnel/sdk/wire"

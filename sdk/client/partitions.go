@@ -31,3 +31,17 @@ func (c *Client) DeleteSegments(ctx context.Context, stream, topic wire.Identifi
 	return c.exec(ctx, wire.DeleteSegmentsRequest{StreamID: stream, TopicID: topic, PartitionID: partitionID,
 		SegmentsCount: count})
 }
+
+// GetPartitionTiers says which offsets of a topic's partitions are in
+// which storage tier (memory, local segments, archive), one entry per
+// partition in id order; with partition set, only that one. It is a Runnel
+// extension (wire.CodeGetPartitionTiers): an Iggy server answers
+// wire.ErrInvalidCommand.
+func (c *Client) GetPartitionTiers(ctx context.Context, stream, topic wire.Identifier,
+	partition wire.OptionalPartitionID) ([]wire.PartitionTiers, error) {
+	if err := checkIDs(stream, topic); err != nil {
+		return nil, err
+	}
+	q := wire.GetPartitionTiersRequest{StreamID: stream, TopicID: topic, PartitionID: partition}
+	return call(ctx, c, q, wire.DecodePartitionTiers, nil)
+}

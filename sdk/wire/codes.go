@@ -50,3 +50,16 @@ const (
 	CodeJoinConsumerGroup            uint32 = 604
 	CodeLeaveConsumerGroup           uint32 = 605
 )
+
+// Runnel extension commands: not part of Iggy 0.8. They live at 10_000 and
+// above, far from Iggy's command codes (1..605 in 0.8, grouped by hundreds
+// per resource), so an Iggy server answers them with InvalidCommand (3) and
+// a Runnel server never mistakes an Iggy command for one. Listed in
+// docs/protocol-extensions.md.
+const (
+	// CodeRunnelExtensionsFirst is the first code reserved for Runnel.
+	CodeRunnelExtensionsFirst uint32 = 10_000
+	// CodeGetPartitionTiers asks which offsets of a topic's partitions
+	// are in which storage tier (GetPartitionTiersRequest, PartitionTiers).
+	CodeGetPartitionTiers uint32 = 10_001
+)

@@ -138,6 +138,8 @@ func requestDecoders(code uint32) (func([]byte) (Request, error), bool) {
 		return wrap(DecodeJoinConsumerGroupRequest), true
 	case CodeLeaveConsumerGroup:
 		return wrap(DecodeLeaveConsumerGroupRequest), true
+	case CodeGetPartitionTiers:
+		return wrap(DecodeGetPartitionTiersRequest), true
 	}
 	return nil, false
 }

@@ -84,6 +84,8 @@ func exampleRequests() []Request {
 		DeleteConsumerGroupRequest{StreamID: s, TopicID: t, GroupID: NumericID(0)},
 		JoinConsumerGroupRequest{StreamID: s, TopicID: t, GroupID: g},
 		LeaveConsumerGroupRequest{StreamID: s, TopicID: t, GroupID: g},
+		GetPartitionTiersRequest{StreamID: s, TopicID: t},
+		GetPartitionTiersRequest{StreamID: NamedID("events"), TopicID: NumericID(4), PartitionID: Partition(0)},
 	}
 }
 
