@@ -123,3 +123,35 @@ func ParseBytes(text string) (uint64, error) {
 	}
 	return n * factor, nil
 }
+
+// SizeField reads the size key of a plugin's table: empty text keeps def,
+// and a size above limitBytes is refused (it would not fit the field, or
+// it is beyond what the plugin allows). Errors name the key; the caller
+// adds its prefix.
+func SizeField[T ~int | ~int64 | ~uint32 | ~uint64](key, text string, def T, limitBytes uint64) (T, error) {
+	if text == "" {
+		return def, nil
+	}
+	n, err := ParseBytes(text)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", key, err)
+	}
+	if n > limitBytes {
+		return 0, fmt.Errorf("%s %q: exceeds %d bytes", key, text, limitBytes)
+	}
+	return T(n), nil
+}
+
+// DurationField reads the duration key of a plugin's table ("5s",
+// "250ms"): empty text keeps def. Errors name the key; the caller adds its
+// prefix.
+func DurationField(key, text string, def time.Duration) (time.Duration, error) {
+	if text == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(text)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", key, err)
+	}
+	return d, nil
+}

@@ -67,3 +67,26 @@ func TestDecodeAcceptsStringsFromEnvironment(t *testing.T) {
 		t.Fatalf("error %v, want one naming depth", err)
 	}
 }
+
+func TestSizeAndDurationFields(t *testing.T) {
+	if n, err := SizeField("buf", "", 7, 100); err != nil || n != 7 {
+		t.Errorf("empty size: %d %v, want the default", n, err)
+	}
+	if n, err := SizeField[uint32]("buf", "1KiB", 0, 1<<10); err != nil || n != 1<<10 {
+		t.Errorf("1KiB at the limit: %d %v", n, err)
+	}
+	for text, want := range map[string]string{"1025B": `buf "1025B": exceeds 1024 bytes`, "lots": "buf: invalid size"} {
+		if _, err := SizeField("buf", text, 0, 1<<10); err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("%q: error %v, want it to start with %q", text, err, want)
+		}
+	}
+	if d, err := DurationField("wait", "", time.Second); err != nil || d != time.Second {
+		t.Errorf("empty duration: %s %v, want the default", d, err)
+	}
+	if d, err := DurationField("wait", "250ms", 0); err != nil || d != 250*time.Millisecond {
+		t.Errorf("250ms: %s %v", d, err)
+	}
+	if _, err := DurationField("wait", "soon", 0); err == nil || !strings.HasPrefix(err.Error(), "wait: ") {
+		t.Errorf("soon: error %v, want one naming wait", err)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/runnel-io/runnel/plugins/component"
+	"github.com/runnel-io/runnel/plugins/transport/connset"
 	"github.com/runnel-io/runnel/plugins/transport/transporttls"
 )
 
@@ -83,16 +84,18 @@ func (c Config) Validate() error {
 	if err := c.TLS.Validate(); err != nil {
 		return fmt.Errorf("quictransport: %w", err)
 	}
-	if c.ConnectionsMax < 1 {
-		return fmt.Errorf("quictransport: connections_max %d: must be at least 1", c.ConnectionsMax)
+	if err := c.connset().Validate(); err != nil {
+		return fmt.Errorf("quictransport: %w", err)
 	}
 	if c.MaxIdleTimeout < 0 {
 		return fmt.Errorf("quictransport: max_idle_timeout %s: must not be negative", c.MaxIdleTimeout)
 	}
-	if c.DrainTimeout < 0 {
-		return fmt.Errorf("quictransport: drain_timeout %s: must not be negative", c.DrainTimeout)
-	}
 	return nil
+}
+
+// connset is the connection set's part of c.
+func (c Config) connset() connset.Config {
+	return connset.Config{Name: "quictransport", ConnectionsMax: c.ConnectionsMax, DrainTimeout: c.DrainTimeout}
 }
 
 // fileTLS is the [quic.tls] table: no "enabled", QUIC is always TLS.
@@ -129,35 +132,27 @@ func DecodeConfig(raw map[string]any) (Config, error) {
 		c.ConnectionsMax = f.ConnectionsMax
 	}
 	c.TLS = transporttls.Config{Enabled: true, CertFile: f.TLS.CertFile, KeyFile: f.TLS.KeyFile, ClientCAFile: f.TLS.ClientCAFile}
-	if f.SendPayloadSizeMax != "" {
-		n, err := component.ParseBytes(f.SendPayloadSizeMax)
-		if err != nil {
-			return Config{}, fmt.Errorf("quictransport: config: send_payload_size_max: %w", err)
-		}
-		if n > math.MaxUint32 {
-			return Config{}, fmt.Errorf("quictransport: config: send_payload_size_max %q: exceeds %d bytes", f.SendPayloadSizeMax, uint64(math.MaxUint32))
-		}
-		c.SendPayloadBytesMax = uint32(n)
-	}
-	for _, d := range []struct {
-		key, text string
-		dst       *time.Duration
-	}{
-		{"max_idle_timeout", f.MaxIdleTimeout, &c.MaxIdleTimeout},
-		{"keep_alive_interval", f.KeepAliveInterval, &c.KeepAliveInterval},
-		{"drain_timeout", f.DrainTimeout, &c.DrainTimeout},
-	} {
-		if d.text == "" {
-			continue
-		}
-		v, err := time.ParseDuration(d.text)
-		if err != nil {
-			return Config{}, fmt.Errorf("quictransport: config: %s: %w", d.key, err)
-		}
-		*d.dst = v
+	if err := c.decodeUnits(f); err != nil {
+		return Config{}, fmt.Errorf("quictransport: config: %w", err)
 	}
 	if err := c.Validate(); err != nil {
 		return Config{}, err
 	}
 	return c, nil
+}
+
+// decodeUnits parses the size and duration strings of f into c.
+func (c *Config) decodeUnits(f fileConfig) error {
+	var err error
+	if c.SendPayloadBytesMax, err = component.SizeField("send_payload_size_max", f.SendPayloadSizeMax, c.SendPayloadBytesMax, math.MaxUint32); err != nil {
+		return err
+	}
+	if c.MaxIdleTimeout, err = component.DurationField("max_idle_timeout", f.MaxIdleTimeout, c.MaxIdleTimeout); err != nil {
+		return err
+	}
+	if c.KeepAliveInterval, err = component.DurationField("keep_alive_interval", f.KeepAliveInterval, c.KeepAliveInterval); err != nil {
+		return err
+	}
+	c.DrainTimeout, err = component.DurationField("drain_timeout", f.DrainTimeout, c.DrainTimeout)
+	return err
 }

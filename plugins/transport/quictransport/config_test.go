@@ -1,34 +1,18 @@
 package quictransport
 
 import (
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/pelletier/go-toml/v2"
+	"github.com/runnel-io/runnel/plugins/transport/transporttest"
 )
 
-func decodeTOML(t *testing.T, doc string) (Config, error) {
-	t.Helper()
-	raw := map[string]any{}
-	if err := toml.Unmarshal([]byte(doc), &raw); err != nil {
-		t.Fatalf("test document: %v", err)
-	}
-	return DecodeConfig(raw)
-}
-
 func TestSampleConfigIsTheDefault(t *testing.T) {
-	cfg, err := decodeTOML(t, string(SampleTOML))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if cfg != DefaultConfig() {
-		t.Errorf("sample.toml decodes to\n%+v\nwant the defaults\n%+v", cfg, DefaultConfig())
-	}
+	transporttest.CheckSample(t, DecodeConfig, SampleTOML, DefaultConfig())
 }
 
 func TestDecodeConfig(t *testing.T) {
-	cfg, err := decodeTOML(t, `
+	cfg, err := transporttest.DecodeTOML(t, DecodeConfig, `
 address = "0.0.0.0:9000"
 connections_max = 7
 send_payload_size_max = "1MiB"
@@ -68,22 +52,17 @@ func TestDecodeConfigFromStrings(t *testing.T) {
 }
 
 func TestDecodeConfigRejects(t *testing.T) {
-	for _, tc := range []struct{ doc, errPart string }{
-		{`adress = "x:1"`, "adress"},
-		{"[tls]\nenabled = true", "enabled"}, // QUIC is always TLS: no such key
-		{`send_payload_size_max = "5GiB"`, "send_payload_size_max"},
-		{`send_payload_size_max = "lots"`, "invalid size"},
-		{`max_idle_timeout = "soon"`, "max_idle_timeout"},
-		{`max_idle_timeout = "-1s"`, "max_idle_timeout"},
-		{`keep_alive_interval = "often"`, "keep_alive_interval"},
-		{`drain_timeout = "-1s"`, "drain_timeout"},
-		{`connections_max = -1`, "connections_max"},
-		{`address = "8080"`, "address"},
-		{"[tls]\ncert_file = \"c.pem\"", "together"},
-	} {
-		_, err := decodeTOML(t, tc.doc)
-		if err == nil || !strings.Contains(err.Error(), tc.errPart) {
-			t.Errorf("%q: error %v, want one mentioning %q", tc.doc, err, tc.errPart)
-		}
-	}
+	transporttest.CheckRejects(t, DecodeConfig, map[string]string{
+		`adress = "x:1"`:                 "adress",
+		"[tls]\nenabled = true":          "enabled", // QUIC is always TLS: no such key
+		`send_payload_size_max = "5GiB"`: "send_payload_size_max",
+		`send_payload_size_max = "lots"`: "invalid size",
+		`max_idle_timeout = "soon"`:      "max_idle_timeout",
+		`max_idle_timeout = "-1s"`:       "max_idle_timeout",
+		`keep_alive_interval = "often"`:  "keep_alive_interval",
+		`drain_timeout = "-1s"`:          "drain_timeout",
+		`connections_max = -1`:           "connections_max",
+		`address = "8080"`:               "address",
+		"[tls]\ncert_file = \"c.pem\"":   "together",
+	})
 }

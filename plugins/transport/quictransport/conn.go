@@ -13,6 +13,7 @@ import (
 
 	"github.com/quic-go/quic-go"
 	"github.com/runnel-io/runnel/plugins/transport"
+	"github.com/runnel-io/runnel/plugins/transport/connset"
 	"github.com/runnel-io/runnel/sdk/wire"
 )
 
@@ -66,11 +67,15 @@ func newConn(t *Transport, qc *quic.Conn) *conn {
 func (c *conn) RemoteAddr() string { return c.remote }
 func (c *conn) Transport() string  { return Name }
 
-var _ transport.Session = (*conn)(nil)
+var (
+	_ transport.Session = (*conn)(nil)
+	_ connset.Conn      = (*conn)(nil)
+)
 
-// stop asks the connection to finish (called under Transport.mu): a wait
-// for the next stream or for the rest of a request ends at once.
-func (c *conn) stop() {
+// Stop asks the connection to finish (called by the connection set,
+// locked): a wait for the next stream or for the rest of a request ends at
+// once.
+func (c *conn) Stop() {
 	c.stopping.Store(true)
 	c.acceptCancel()
 	c.mu.Lock()
@@ -78,6 +83,12 @@ func (c *conn) stop() {
 		c.cur.SetReadDeadline(time.Now())
 	}
 	c.mu.Unlock()
+}
+
+// Force closes the connection with code 8: the drain is over. In the
+// background, as closing waits for the peer's acknowledgement.
+func (c *conn) Force() {
+	go c.qc.CloseWithError(quic.ApplicationErrorCode(wire.ErrDisconnected.Code), "server shutting down")
 }
 
 // reading publishes the stream being read (nil when done), so stop can
@@ -94,7 +105,7 @@ func (c *conn) reading(st *quic.Stream) {
 // serveConn is the connection's goroutine: Connect, the stream loop, the
 // close, Disconnected, untrack. Host panics are contained here.
 func (t *Transport) serveConn(parent context.Context, c *conn, h transport.Handler) {
-	defer t.forget(c)
+	defer t.conns.Done(c)
 	defer c.acceptCancel()
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()

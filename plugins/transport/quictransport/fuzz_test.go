@@ -2,7 +2,6 @@ package quictransport
 
 import (
 	"context"
-	"encoding/binary"
 	"io"
 	"testing"
 	"time"
@@ -18,11 +17,7 @@ import (
 // every stream gets at most one well-formed response frame, and that a
 // fresh connection still gets a correct Ping reply.
 func FuzzStreams(f *testing.F) {
-	frame := func(length, code uint32, payload ...byte) []byte {
-		b := binary.LittleEndian.AppendUint32(nil, length)
-		b = binary.LittleEndian.AppendUint32(b, code)
-		return append(b, payload...)
-	}
+	frame := transporttest.Frame
 	f.Add(frame(4, wire.CodePing))
 	f.Add(append(frame(0, 1), frame(4, 1)...))
 	f.Add(frame(3, 77))

@@ -14,6 +14,7 @@ import (
 	"github.com/quic-go/quic-go"
 	"github.com/runnel-io/runnel/plugins/component"
 	"github.com/runnel-io/runnel/plugins/transport"
+	"github.com/runnel-io/runnel/plugins/transport/connset"
 	"github.com/runnel-io/runnel/plugins/transport/transporttls"
 	"github.com/runnel-io/runnel/sdk/wire"
 )
@@ -32,8 +33,6 @@ const (
 	// handshakeTimeout bounds a handshake, so silent peers cannot hold
 	// connection slots.
 	handshakeTimeout = 10 * time.Second
-	// acceptBackoffMax bounds the retry delay after a failed Accept.
-	acceptBackoffMax = time.Second
 )
 
 // SampleTOML is the [quic] table with every key and its default.
@@ -60,26 +59,16 @@ var _ transport.Transport = (*Transport)(nil)
 
 // Transport is the QUIC transport. Build it with New.
 type Transport struct {
-	cfg Config
-	log *slog.Logger
+	cfg   Config
+	log   *slog.Logger
+	conns *connset.Set[*conn]
 
-	stopping chan struct{} // closed when shutdown begins
-	drained  chan struct{} // closed once every connection is gone and the socket closed
-
-	mu       sync.Mutex
-	started  bool
-	serving  bool
-	closing  bool
-	udp      net.PacketConn
-	qtr      *quic.Transport
-	ln       *quic.Listener
-	conns    map[*conn]struct{}
-	connWG   sync.WaitGroup // Add only under mu while !closing
-	rejected uint64
-	// baseCtx parents every connection's ctx; cancelBase forces them.
-	baseCtx    context.Context
-	cancelBase context.CancelFunc
-	forceTimer *time.Timer
+	mu      sync.Mutex
+	started bool
+	serving bool
+	udp     net.PacketConn
+	qtr     *quic.Transport
+	ln      *quic.Listener
 	// lingerTimeout: see conn.linger. A field so tests can shorten it.
 	lingerTimeout time.Duration
 }
@@ -94,14 +83,17 @@ func New(env component.Env, cfg Config) (*Transport, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	cfg = cfg.withDefaults()
-	return &Transport{
+	t := &Transport{
 		cfg:           cfg,
 		log:           log.With("transport", Name),
-		stopping:      make(chan struct{}),
-		drained:       make(chan struct{}),
-		conns:         make(map[*conn]struct{}),
 		lingerTimeout: min(lingerTimeoutDefault, cfg.DrainTimeout/2),
-	}, nil
+	}
+	// The listener stays open through the drain (see acceptLoop) and the
+	// socket until the last connection is gone: Release closes both.
+	sc := cfg.connset()
+	sc.Log, sc.Release = t.log, t.closeSocket
+	t.conns = connset.New[*conn](sc)
+	return t, nil
 }
 
 // quicConfig is the connection configuration every accepted connection
@@ -127,7 +119,7 @@ func (t *Transport) Start(ctx context.Context) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	switch {
-	case t.closing:
+	case t.conns.Closing():
 		return errors.New("quictransport: start after close")
 	case t.started:
 		return errors.New("quictransport: already started")
@@ -171,7 +163,7 @@ func (t *Transport) Addr() string {
 func (t *Transport) Serve(ctx context.Context, h transport.Handler) error {
 	t.mu.Lock()
 	switch {
-	case t.closing:
+	case t.conns.Closing():
 		t.mu.Unlock()
 		return nil
 	case !t.started:
@@ -182,16 +174,12 @@ func (t *Transport) Serve(ctx context.Context, h transport.Handler) error {
 		return errors.New("quictransport: serve called twice")
 	}
 	t.serving = true
-	t.baseCtx, t.cancelBase = context.WithCancel(context.WithoutCancel(ctx))
+	t.conns.Serve(ctx)
 	ln := t.ln
 	t.mu.Unlock()
 
-	stop := context.AfterFunc(ctx, t.shutdown)
-	defer stop()
 	t.acceptLoop(ln, h)
-	t.shutdown()
-	<-t.drained
-	t.cancelBase()
+	t.conns.Drain()
 	return nil
 }
 
@@ -200,127 +188,52 @@ func (t *Transport) Serve(ctx context.Context, h transport.Handler) error {
 // to be closed at once with code 8, so clients learn of the shutdown
 // instead of waiting for a handshake timeout.
 func (t *Transport) acceptLoop(ln *quic.Listener, h transport.Handler) {
-	var delay time.Duration
-	for {
-		qc, err := ln.Accept(context.Background())
-		if err == nil {
-			delay = 0
-			t.admit(qc, h)
-			continue
-		}
-		if errors.Is(err, quic.ErrServerClosed) || errors.Is(err, net.ErrClosed) {
-			return
-		}
-		select {
-		case <-t.drained:
-			return
-		default:
-		}
-		delay = min(max(2*delay, 5*time.Millisecond), acceptBackoffMax)
-		t.log.Warn("quictransport: accept failed, retrying", "err", err, "retry_in", delay)
-		timer := time.NewTimer(delay)
-		select {
-		case <-timer.C:
-		case <-t.drained:
-			timer.Stop()
-			return
-		}
-	}
+	connset.AcceptLoop(connset.Acceptor[*quic.Conn]{
+		Name: "quictransport", Log: t.log, Done: t.conns.Drained(),
+		Accept: func() (*quic.Conn, error) { return ln.Accept(context.Background()) },
+		Closed: func(err error) bool {
+			return errors.Is(err, quic.ErrServerClosed) || errors.Is(err, net.ErrClosed)
+		},
+	}, func(qc *quic.Conn) { t.admit(qc, h) })
 }
 
 // admit tracks a new connection and starts its goroutine, or closes it
 // when shutting down or at ConnectionsMax.
 func (t *Transport) admit(qc *quic.Conn, h transport.Handler) {
-	t.mu.Lock()
-	if t.closing {
-		t.mu.Unlock()
+	c := newConn(t, qc)
+	ctx, err := t.conns.Admit(c)
+	switch {
+	case errors.Is(err, connset.ErrClosing):
+		c.acceptCancel()
 		go qc.CloseWithError(quic.ApplicationErrorCode(wire.ErrDisconnected.Code), "server shutting down")
-		return
-	}
-	if len(t.conns) >= t.cfg.ConnectionsMax {
-		t.rejected++
-		rejected := t.rejected
-		t.mu.Unlock()
+	case errors.Is(err, connset.ErrFull):
+		c.acceptCancel()
 		go qc.CloseWithError(quic.ApplicationErrorCode(wire.ErrGeneric.Code), "connections_max reached")
 		t.log.Warn("quictransport: connections_max reached, closed new connection",
-			"remote", qc.RemoteAddr().String(), "connections_max", t.cfg.ConnectionsMax, "rejected_total", rejected)
-		return
+			"remote", c.remote, "connections_max", t.cfg.ConnectionsMax, "rejected_total", t.conns.Rejected())
+	default:
+		go t.serveConn(ctx, c, h)
 	}
-	c := newConn(t, qc)
-	t.conns[c] = struct{}{}
-	t.connWG.Add(1)
-	ctx := t.baseCtx
-	t.mu.Unlock()
-	go t.serveConn(ctx, c, h)
-}
-
-func (t *Transport) forget(c *conn) {
-	t.mu.Lock()
-	delete(t.conns, c)
-	t.mu.Unlock()
-	t.connWG.Done()
 }
 
 // Close begins the shutdown and waits for the drain, forcing connections
 // shut after DrainTimeout or when ctx ends. Idempotent; safe before Start.
 func (t *Transport) Close(ctx context.Context) error {
-	t.shutdown()
-	select {
-	case <-t.drained:
-		return nil
-	case <-ctx.Done():
-		t.forceClose()
-		return fmt.Errorf("quictransport: close: %w", ctx.Err())
+	if err := t.conns.Close(ctx); err != nil {
+		return fmt.Errorf("quictransport: close: %w", err)
 	}
+	return nil
 }
 
-// shutdown begins the shutdown once: every connection is told to finish,
-// a timer forces them after DrainTimeout, and the socket is closed once
-// they are all gone.
-func (t *Transport) shutdown() {
+// closeSocket closes the listener and the UDP socket once every connection
+// is gone.
+func (t *Transport) closeSocket() {
 	t.mu.Lock()
-	if t.closing {
-		t.mu.Unlock()
-		return
-	}
-	t.closing = true
-	close(t.stopping)
-	for c := range t.conns {
-		c.stop()
-	}
-	t.forceTimer = time.AfterFunc(t.cfg.DrainTimeout, t.forceClose)
 	ln, qtr, udp := t.ln, t.qtr, t.udp
 	t.mu.Unlock()
-
-	go func() {
-		t.connWG.Wait()
-		t.mu.Lock()
-		t.forceTimer.Stop()
-		t.mu.Unlock()
-		if ln != nil {
-			ln.Close()
-			qtr.Close()
-			udp.Close()
-		}
-		close(t.drained)
-	}()
-}
-
-// forceClose cancels every Handle's ctx and closes every connection.
-func (t *Transport) forceClose() {
-	t.mu.Lock()
-	if t.cancelBase != nil {
-		t.cancelBase()
-	}
-	conns := make([]*conn, 0, len(t.conns))
-	for c := range t.conns {
-		conns = append(conns, c)
-	}
-	t.mu.Unlock()
-	if len(conns) > 0 {
-		t.log.Warn("quictransport: drain ended, forcing connections shut", "connections", len(conns))
-	}
-	for _, c := range conns {
-		go c.qc.CloseWithError(quic.ApplicationErrorCode(wire.ErrDisconnected.Code), "server shutting down")
+	if ln != nil {
+		ln.Close()
+		qtr.Close()
+		udp.Close()
 	}
 }

@@ -2,18 +2,11 @@ package quictransport
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"io"
 	"log/slog"
-	"math/big"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -24,6 +17,7 @@ import (
 	"github.com/runnel-io/runnel/plugins/transport"
 	"github.com/runnel-io/runnel/plugins/transport/transporttest"
 	"github.com/runnel-io/runnel/plugins/transport/transporttls"
+	"github.com/runnel-io/runnel/plugins/transport/transporttls/transporttlstest"
 	"github.com/runnel-io/runnel/sdk/wire"
 )
 
@@ -71,19 +65,7 @@ func (echoHandler) Disconnected() {}
 func startServing(t testing.TB, cfg Config, h transport.Handler) *Transport {
 	t.Helper()
 	tr := newTransport(t, cfg)
-	if err := tr.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- tr.Serve(context.Background(), h) }()
-	t.Cleanup(func() {
-		if err := tr.Close(context.Background()); err != nil {
-			t.Errorf("Close: %v", err)
-		}
-		if err := <-served; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
+	transporttest.Serve(t, tr, h)
 	return tr
 }
 
@@ -224,10 +206,10 @@ func TestTLS(t *testing.T) {
 		t.Fatal(err)
 	}
 	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	writeKeyPair(t, serverCert, certFile, keyFile)
-	caCert, caKey := newCA(t)
+	transporttlstest.WriteKeyPair(t, serverCert, certFile, keyFile)
+	ca := transporttlstest.NewCA(t)
 	caFile := filepath.Join(dir, "ca.pem")
-	writePEM(t, caFile, "CERTIFICATE", caCert.Raw)
+	ca.WriteFile(t, caFile)
 
 	cfg := testConfig()
 	cfg.TLS = transporttls.Config{CertFile: certFile, KeyFile: keyFile, ClientCAFile: caFile}
@@ -235,7 +217,7 @@ func TestTLS(t *testing.T) {
 	roots := x509.NewCertPool()
 	roots.AddCert(serverCert.Leaf)
 
-	client := clientCertificate(t, caCert, caKey)
+	client := ca.ClientCertificate(t)
 	qc, err := dialRaw(t, tr.Addr(), &tls.Config{RootCAs: roots, ServerName: "localhost", Certificates: []tls.Certificate{client}})
 	if err != nil {
 		t.Fatal(err)
@@ -267,63 +249,6 @@ func TestBindErrorAtStart(t *testing.T) {
 	if err := tr.Close(context.Background()); err != nil {
 		t.Errorf("Close after a failed Start: %v", err)
 	}
-}
-
-func writeKeyPair(t *testing.T, cert tls.Certificate, certFile, keyFile string) {
-	t.Helper()
-	keyDER, err := x509.MarshalPKCS8PrivateKey(cert.PrivateKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	writePEM(t, certFile, "CERTIFICATE", cert.Certificate[0])
-	writePEM(t, keyFile, "PRIVATE KEY", keyDER)
-}
-
-func writePEM(t *testing.T, path, kind string, der []byte) {
-	t.Helper()
-	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: kind, Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func newCA(t *testing.T) (*x509.Certificate, *ecdsa.PrivateKey) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cert, key
-}
-
-func clientCertificate(t *testing.T, ca *x509.Certificate, caKey *ecdsa.PrivateKey) tls.Certificate {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "producer"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
 }
 
 // eventually polls cond until it holds, failing after a generous deadline.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/runnel-io/runnel/plugins/component"
+	"github.com/runnel-io/runnel/plugins/transport/connset"
 	"github.com/runnel-io/runnel/plugins/transport/transporttls"
 )
 
@@ -93,19 +94,18 @@ func (c Config) Validate() error {
 	if err := c.TLS.Validate(); err != nil {
 		return fmt.Errorf("tcptransport: %w", err)
 	}
-	if c.ConnectionsMax < 1 {
-		return fmt.Errorf("tcptransport: connections_max %d: must be at least 1", c.ConnectionsMax)
+	if err := c.connset().Validate(); err != nil {
+		return fmt.Errorf("tcptransport: %w", err)
 	}
 	if err := checkBuffer("read_buffer_size", c.ReadBufferBytes); err != nil {
 		return err
 	}
-	if err := checkBuffer("write_buffer_size", c.WriteBufferBytes); err != nil {
-		return err
-	}
-	if c.DrainTimeout < 0 {
-		return fmt.Errorf("tcptransport: drain_timeout %s: must not be negative", c.DrainTimeout)
-	}
-	return nil
+	return checkBuffer("write_buffer_size", c.WriteBufferBytes)
+}
+
+// connset is the connection set's part of c.
+func (c Config) connset() connset.Config {
+	return connset.Config{Name: "tcptransport", ConnectionsMax: c.ConnectionsMax, DrainTimeout: c.DrainTimeout}
 }
 
 func checkBuffer(key string, n int) error {
@@ -148,21 +148,8 @@ func DecodeConfig(raw map[string]any) (Config, error) {
 		c.NoDelay = *f.NoDelay
 	}
 	c.TLS = f.TLS
-	var err error
-	if c.SendPayloadBytesMax, err = sizeField("send_payload_size_max", f.SendPayloadSizeMax, c.SendPayloadBytesMax, math.MaxUint32); err != nil {
-		return Config{}, err
-	}
-	if c.ReadBufferBytes, err = sizeField("read_buffer_size", f.ReadBufferSize, c.ReadBufferBytes, bufferBytesMax); err != nil {
-		return Config{}, err
-	}
-	if c.WriteBufferBytes, err = sizeField("write_buffer_size", f.WriteBufferSize, c.WriteBufferBytes, bufferBytesMax); err != nil {
-		return Config{}, err
-	}
-	if c.KeepAlive, err = durationField("keepalive", f.KeepAlive, c.KeepAlive); err != nil {
-		return Config{}, err
-	}
-	if c.DrainTimeout, err = durationField("drain_timeout", f.DrainTimeout, c.DrainTimeout); err != nil {
-		return Config{}, err
+	if err := c.decodeUnits(f); err != nil {
+		return Config{}, fmt.Errorf("tcptransport: config: %w", err)
 	}
 	if err := c.Validate(); err != nil {
 		return Config{}, err
@@ -170,27 +157,21 @@ func DecodeConfig(raw map[string]any) (Config, error) {
 	return c, nil
 }
 
-func sizeField[T int | uint32](key, text string, def T, limit uint64) (T, error) {
-	if text == "" {
-		return def, nil
+// decodeUnits parses the size and duration strings of f into c.
+func (c *Config) decodeUnits(f fileConfig) error {
+	var err error
+	if c.SendPayloadBytesMax, err = component.SizeField("send_payload_size_max", f.SendPayloadSizeMax, c.SendPayloadBytesMax, math.MaxUint32); err != nil {
+		return err
 	}
-	n, err := component.ParseBytes(text)
-	if err != nil {
-		return 0, fmt.Errorf("tcptransport: config: %s: %w", key, err)
+	if c.ReadBufferBytes, err = component.SizeField("read_buffer_size", f.ReadBufferSize, c.ReadBufferBytes, bufferBytesMax); err != nil {
+		return err
 	}
-	if n > limit {
-		return 0, fmt.Errorf("tcptransport: config: %s %q: exceeds %d bytes", key, text, limit)
+	if c.WriteBufferBytes, err = component.SizeField("write_buffer_size", f.WriteBufferSize, c.WriteBufferBytes, bufferBytesMax); err != nil {
+		return err
 	}
-	return T(n), nil
-}
-
-func durationField(key, text string, def time.Duration) (time.Duration, error) {
-	if text == "" {
-		return def, nil
+	if c.KeepAlive, err = component.DurationField("keepalive", f.KeepAlive, c.KeepAlive); err != nil {
+		return err
 	}
-	d, err := time.ParseDuration(text)
-	if err != nil {
-		return 0, fmt.Errorf("tcptransport: config: %s: %w", key, err)
-	}
-	return d, nil
+	c.DrainTimeout, err = component.DurationField("drain_timeout", f.DrainTimeout, c.DrainTimeout)
+	return err
 }

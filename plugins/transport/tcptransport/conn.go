@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/runnel-io/runnel/plugins/transport"
+	"github.com/runnel-io/runnel/plugins/transport/connset"
 	"github.com/runnel-io/runnel/sdk/wire"
 )
 
@@ -59,23 +60,29 @@ func newConn(t *Transport, nc net.Conn) *conn {
 	return &conn{t: t, log: t.log.With("remote", remote), raw: nc, nc: nc, remote: remote}
 }
 
-// stop asks the connection to finish (called under Transport.mu). The read
-// deadline wakes a goroutine blocked waiting for the next request.
-func (c *conn) stop() {
+// Stop asks the connection to finish (called by the connection set, locked).
+// The read deadline wakes a goroutine blocked waiting for the next request.
+func (c *conn) Stop() {
 	c.stopping.Store(true)
 	c.raw.SetReadDeadline(time.Now())
 }
 
+// Force closes the socket: the drain is over.
+func (c *conn) Force() { c.raw.Close() }
+
 func (c *conn) RemoteAddr() string { return c.remote }
 func (c *conn) Transport() string  { return Name }
 
-var _ transport.Session = (*conn)(nil)
+var (
+	_ transport.Session = (*conn)(nil)
+	_ connset.Conn      = (*conn)(nil)
+)
 
 // serveConn is the connection's goroutine: handshake, Connect, the request
 // loop, close, Disconnected, untrack. Panics in host code are contained
 // here so one bad callback cannot take the server down.
 func (t *Transport) serveConn(parent context.Context, c *conn, h transport.Handler) {
-	defer t.forget(c)
+	defer t.conns.Done(c)
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
 	hc := c.open(ctx, h)

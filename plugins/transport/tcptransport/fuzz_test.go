@@ -1,13 +1,13 @@
 package tcptransport
 
 import (
-	"encoding/binary"
 	"errors"
 	"io"
 	"net"
 	"os"
 	"testing"
 
+	"github.com/runnel-io/runnel/plugins/transport/transporttest"
 	"github.com/runnel-io/runnel/sdk/wire"
 )
 
@@ -16,11 +16,7 @@ import (
 // comes back is well-framed, and that a fresh connection still gets a
 // correct Ping reply.
 func FuzzConnection(f *testing.F) {
-	frame := func(length, code uint32, payload ...byte) []byte {
-		b := binary.LittleEndian.AppendUint32(nil, length)
-		b = binary.LittleEndian.AppendUint32(b, code)
-		return append(b, payload...)
-	}
+	frame := transporttest.Frame
 	f.Add(frame(4, wire.CodePing))
 	f.Add(append(frame(0, 1), frame(4, 1)...))
 	f.Add(frame(3, 77))

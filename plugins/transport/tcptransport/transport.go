@@ -13,18 +13,12 @@ import (
 
 	"github.com/runnel-io/runnel/plugins/component"
 	"github.com/runnel-io/runnel/plugins/transport"
+	"github.com/runnel-io/runnel/plugins/transport/connset"
 	"github.com/runnel-io/runnel/plugins/transport/transporttls"
 )
 
 // Name is this implementation's name within component.KindTransport.
 const Name = "tcp"
-
-// Accept-error backoff, as net/http: transient errors (EMFILE) are retried
-// with a doubling delay instead of spinning or giving up.
-const (
-	acceptBackoffMin = 5 * time.Millisecond
-	acceptBackoffMax = time.Second
-)
 
 // SampleTOML is the [tcp] table with every key and its default; a test
 // decodes it and compares it with DefaultConfig.
@@ -54,32 +48,20 @@ var (
 
 // Transport is the TCP (optionally TLS) transport. Build it with New.
 type Transport struct {
-	cfg Config
-	log *slog.Logger
+	cfg   Config
+	log   *slog.Logger
+	conns *connset.Set[*conn]
 
-	// stopping is closed when shutdown begins; drained once, after that,
-	// every connection goroutine has finished.
-	stopping chan struct{}
-	drained  chan struct{}
-
-	mu       sync.Mutex
-	started  bool
-	serving  bool
-	closing  bool
-	ln       net.Listener
-	tls      *tls.Config
-	conns    map[*conn]struct{}
-	connWG   sync.WaitGroup // Add only under mu while !closing
-	rejected uint64         // connections refused by ConnectionsMax
+	mu      sync.Mutex
+	started bool
+	serving bool
+	ln      net.Listener
+	tls     *tls.Config
 	// largeRequests recycles request buffers grown past
 	// requestBufferBytesMax between connections: producers sending big
 	// batches reuse them instead of allocating per request, and the GC
 	// reclaims them when the load goes away.
 	largeRequests sync.Pool
-	// baseCtx parents every connection's ctx; cancelBase forces them.
-	baseCtx    context.Context
-	cancelBase context.CancelFunc
-	forceTimer *time.Timer
 }
 
 // New validates cfg and builds a Transport. It does no I/O.
@@ -91,13 +73,11 @@ func New(env component.Env, cfg Config) (*Transport, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Transport{
-		cfg:      cfg.withDefaults(),
-		log:      log.With("transport", Name),
-		stopping: make(chan struct{}),
-		drained:  make(chan struct{}),
-		conns:    make(map[*conn]struct{}),
-	}, nil
+	t := &Transport{cfg: cfg.withDefaults(), log: log.With("transport", Name)}
+	sc := t.cfg.connset()
+	sc.Log, sc.StopAccepting = t.log, t.closeListener
+	t.conns = connset.New[*conn](sc)
+	return t, nil
 }
 
 // Start loads or generates the TLS certificate and binds the listener.
@@ -105,7 +85,7 @@ func (t *Transport) Start(ctx context.Context) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	switch {
-	case t.closing:
+	case t.conns.Closing():
 		return errors.New("tcptransport: start after close")
 	case t.started:
 		return errors.New("tcptransport: already started")
@@ -143,7 +123,7 @@ func (t *Transport) Addr() string {
 func (t *Transport) Serve(ctx context.Context, h transport.Handler) error {
 	t.mu.Lock()
 	switch {
-	case t.closing:
+	case t.conns.Closing():
 		t.mu.Unlock()
 		return nil
 	case !t.started:
@@ -154,135 +134,50 @@ func (t *Transport) Serve(ctx context.Context, h transport.Handler) error {
 		return errors.New("tcptransport: serve called twice")
 	}
 	t.serving = true
-	// Connections outlive Serve's ctx by the drain: they keep its values but
-	// are cancelled only when forced.
-	t.baseCtx, t.cancelBase = context.WithCancel(context.WithoutCancel(ctx))
+	t.conns.Serve(ctx)
 	ln := t.ln
 	t.mu.Unlock()
 
-	stop := context.AfterFunc(ctx, t.shutdown)
-	defer stop()
-	t.acceptLoop(ln, h)
-	t.shutdown()
-	<-t.drained
-	t.cancelBase()
+	connset.AcceptLoop(connset.Acceptor[net.Conn]{
+		Name: "tcptransport", Log: t.log, Accept: ln.Accept, Done: t.conns.Stopping(),
+		Closed: func(err error) bool { return errors.Is(err, net.ErrClosed) },
+	}, func(nc net.Conn) { t.admit(nc, h) })
+	t.conns.Drain()
 	return nil
-}
-
-// acceptLoop runs until the listener is closed by shutdown.
-func (t *Transport) acceptLoop(ln net.Listener, h transport.Handler) {
-	var delay time.Duration
-	for {
-		nc, err := ln.Accept()
-		if err == nil {
-			delay = 0
-			t.admit(nc, h)
-			continue
-		}
-		if errors.Is(err, net.ErrClosed) {
-			return
-		}
-		delay = min(max(2*delay, acceptBackoffMin), acceptBackoffMax)
-		t.log.Warn("tcptransport: accept failed, retrying", "err", err, "retry_in", delay)
-		timer := time.NewTimer(delay)
-		select {
-		case <-timer.C:
-		case <-t.stopping:
-			timer.Stop()
-			return
-		}
-	}
 }
 
 // admit tracks a new connection and starts its goroutine, or closes it when
 // shutting down or at ConnectionsMax.
 func (t *Transport) admit(nc net.Conn, h transport.Handler) {
-	t.mu.Lock()
-	if t.closing {
-		t.mu.Unlock()
-		nc.Close()
-		return
-	}
-	if len(t.conns) >= t.cfg.ConnectionsMax {
-		t.rejected++
-		rejected := t.rejected
-		t.mu.Unlock()
-		nc.Close()
-		t.log.Warn("tcptransport: connections_max reached, closed new connection",
-			"remote", nc.RemoteAddr().String(), "connections_max", t.cfg.ConnectionsMax, "rejected_total", rejected)
-		return
-	}
 	c := newConn(t, nc)
-	t.conns[c] = struct{}{}
-	t.connWG.Add(1)
-	ctx := t.baseCtx
-	t.mu.Unlock()
+	ctx, err := t.conns.Admit(c)
+	if err != nil {
+		nc.Close()
+		if errors.Is(err, connset.ErrFull) {
+			t.log.Warn("tcptransport: connections_max reached, closed new connection",
+				"remote", c.remote, "connections_max", t.cfg.ConnectionsMax, "rejected_total", t.conns.Rejected())
+		}
+		return
+	}
 	go t.serveConn(ctx, c, h)
-}
-
-// forget untracks a finished connection.
-func (t *Transport) forget(c *conn) {
-	t.mu.Lock()
-	delete(t.conns, c)
-	t.mu.Unlock()
-	t.connWG.Done()
 }
 
 // Close stops accepting, sends every connection the status-8 frame once its
 // in-flight request is answered, and waits for them, forcing them shut after
 // DrainTimeout or when ctx ends. Idempotent; safe before Start.
 func (t *Transport) Close(ctx context.Context) error {
-	t.shutdown()
-	select {
-	case <-t.drained:
-		return nil
-	case <-ctx.Done():
-		t.forceClose()
-		return fmt.Errorf("tcptransport: close: %w", ctx.Err())
+	if err := t.conns.Close(ctx); err != nil {
+		return fmt.Errorf("tcptransport: close: %w", err)
 	}
+	return nil
 }
 
-// shutdown begins the shutdown once: no more accepts, every connection is
-// told to finish, and a timer forces them after DrainTimeout.
-func (t *Transport) shutdown() {
+// closeListener ends the accept loop as the shutdown begins.
+func (t *Transport) closeListener() {
 	t.mu.Lock()
-	if t.closing {
-		t.mu.Unlock()
-		return
-	}
-	t.closing = true
-	close(t.stopping)
-	for c := range t.conns {
-		c.stop()
-	}
 	ln := t.ln
-	t.forceTimer = time.AfterFunc(t.cfg.DrainTimeout, t.forceClose)
 	t.mu.Unlock()
-
 	if ln != nil {
 		ln.Close()
-	}
-	// No Add can follow: admit checks closing under mu.
-	go func() {
-		t.connWG.Wait()
-		t.mu.Lock()
-		t.forceTimer.Stop()
-		t.mu.Unlock()
-		close(t.drained)
-	}()
-}
-
-// forceClose cancels every Handle's ctx and closes every socket.
-func (t *Transport) forceClose() {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.cancelBase != nil {
-		t.cancelBase()
-	}
-	if len(t.conns) > 0 {
-		t.log.Warn("tcptransport: drain ended, forcing connections shut", "connections", len(t.conns))
-	}
-	for c := range t.conns {
-		c.raw.Close()
 	}
 }

@@ -5,12 +5,10 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"io"
 	"log/slog"
 	"net"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -20,6 +18,7 @@ import (
 	"github.com/runnel-io/runnel/plugins/transport"
 	"github.com/runnel-io/runnel/plugins/transport/transporttest"
 	"github.com/runnel-io/runnel/plugins/transport/transporttls"
+	"github.com/runnel-io/runnel/plugins/transport/transporttls/transporttlstest"
 	"github.com/runnel-io/runnel/sdk/wire"
 )
 
@@ -79,12 +78,7 @@ func TestTLSFiles(t *testing.T) {
 	}
 	dir := t.TempDir()
 	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	keyDER, err := x509.MarshalPKCS8PrivateKey(cert.PrivateKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	writePEM(t, certFile, "CERTIFICATE", cert.Certificate[0])
-	writePEM(t, keyFile, "PRIVATE KEY", keyDER)
+	transporttlstest.WriteKeyPair(t, cert, certFile, keyFile)
 
 	roots := x509.NewCertPool()
 	roots.AddCert(cert.Leaf)
@@ -99,13 +93,6 @@ func TestTLSFiles(t *testing.T) {
 	cfg.TLS.KeyFile = filepath.Join(dir, "missing.pem")
 	if err := newTransport(t, cfg).Start(context.Background()); err == nil || !strings.Contains(err.Error(), "tls") {
 		t.Errorf("Start with a missing key file: %v, want a tls error", err)
-	}
-}
-
-func writePEM(t *testing.T, path, kind string, der []byte) {
-	t.Helper()
-	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: kind, Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
 	}
 }
 
@@ -214,19 +201,7 @@ func (echoConn) Disconnected() {}
 func startServing(t testing.TB, cfg Config) *Transport {
 	t.Helper()
 	tr := newTransport(t, cfg)
-	if err := tr.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- tr.Serve(context.Background(), echoHandler{}) }()
-	t.Cleanup(func() {
-		if err := tr.Close(context.Background()); err != nil {
-			t.Errorf("Close: %v", err)
-		}
-		if err := <-served; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
+	transporttest.Serve(t, tr, echoHandler{})
 	return tr
 }
 

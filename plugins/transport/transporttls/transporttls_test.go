@@ -1,19 +1,14 @@
 package transporttls
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/runnel-io/runnel/plugins/transport/transporttls/transporttlstest"
 )
 
 // TestClientCertificateRequired: with client_ca_file set, a client with a
@@ -21,9 +16,9 @@ import (
 // one without is refused.
 func TestClientCertificateRequired(t *testing.T) {
 	dir := t.TempDir()
-	caCert, caKey := newCA(t)
+	ca := transporttlstest.NewCA(t)
 	caFile := filepath.Join(dir, "ca.pem")
-	writePEM(t, caFile, "CERTIFICATE", caCert.Raw)
+	ca.WriteFile(t, caFile)
 
 	serverCfg, err := ServerConfig(Config{Enabled: true, ClientCAFile: caFile}, time.Now())
 	if err != nil {
@@ -46,7 +41,7 @@ func TestClientCertificateRequired(t *testing.T) {
 		}
 	}()
 
-	client := clientCertificate(t, caCert, caKey)
+	client := ca.ClientCertificate(t)
 	if got := dialRead(ln.Addr().String(), []tls.Certificate{client}); got != "ok" {
 		t.Fatalf("client with a CA-signed certificate: %q", got)
 	}
@@ -89,51 +84,4 @@ func dialRead(addr string, certs []tls.Certificate) string {
 		return err.Error()
 	}
 	return string(buf[:n])
-}
-
-func newCA(t *testing.T) (*x509.Certificate, *ecdsa.PrivateKey) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cert, key
-}
-
-func clientCertificate(t *testing.T, ca *x509.Certificate, caKey *ecdsa.PrivateKey) tls.Certificate {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "producer"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
-}
-
-func writePEM(t *testing.T, path, kind string, der []byte) {
-	t.Helper()
-	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: kind, Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
 }
