@@ -63,7 +63,7 @@ Exit codes: 0 ok, 1 server error (code and name on stderr), 2 usage error,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{msg: err.Error()} })
 	f := root.PersistentFlags()
 	f.StringVar(&a.g.address, "address", addressDefault, "server address host:port (env RUNNEL_CLI_ADDRESS)")
-	f.StringVar(&a.g.transport, "transport", "tcp", "transport: tcp, quic or ws (env RUNNEL_CLI_TRANSPORT); the address's default port follows it (8090, 8080, 8092)")
+	f.StringVar(&a.g.transport, "transport", "tcp", "transport: tcp, quic, ws or http (env RUNNEL_CLI_TRANSPORT); the address's default port follows it (8090, 8080, 8092, 3000)")
 	f.StringVarP(&a.g.username, "username", "u", "", "user name (env RUNNEL_CLI_USERNAME)")
 	f.StringVarP(&a.g.password, "password", "p", "", "password (env RUNNEL_CLI_PASSWORD)")
 	f.StringVar(&a.g.token, "token", "", "personal access token (env RUNNEL_CLI_TOKEN)")

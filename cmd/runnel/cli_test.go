@@ -7,11 +7,14 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/runnel-io/runnel/internal/testserver"
 )
 
 // polled is one line of `message poll --output json`.
@@ -216,8 +219,7 @@ func TestErrorsAreOneLineWithDocumentedExitCodes(t *testing.T) {
 	root.fails(exitUsage, []string{"key:type:value"}, "message", "send", "orders", "events", "x", "-H", "bad")
 	root.fails(exitUsage, []string{"bad int8 value"}, "message", "send", "orders", "events", "x", "-H", "k:int8:300")
 	root.fails(exitUsage, []string{"open --file"}, "message", "send", "orders", "events", "--file", "/nonexistent/x")
-	root.fails(exitUsage, []string{"transport http: not supported by this client yet"}, "ping", "--transport", "http")
-	root.fails(exitUsage, []string{"want tcp, quic or ws"}, "ping", "--transport", "carrier-pigeon")
+	root.fails(exitUsage, []string{"want tcp, quic, ws or http"}, "ping", "--transport", "carrier-pigeon")
 	root.fails(exitUsage, []string{"--output"}, "stream", "list", "-o", "yaml")
 	root.fails(exitUsage, []string{"none of the others"}, "message", "poll", "orders", "events", "--first", "--last")
 	root.fails(exitUsage, []string{`no context named "nope"`}, "stream", "list", "--context", "nope")
@@ -378,4 +380,45 @@ func TestLoginContextsLogout(t *testing.T) {
 
 	c.ok("login", "--username", rootUser, "--password", rootPassword, "--store-password")
 	c.ok("stream", "get", "s1")
+}
+
+// TestHTTPTransport drives the CLI over the HTTP REST API (--transport
+// http) against a real server: the same commands work, and a group poll,
+// which HTTP cannot express, fails with FeatureUnavailable.
+func TestHTTPTransport(t *testing.T) {
+	s := testserver.Start(t, bins.server, "RUNNEL_HTTP_ENABLED=true", "RUNNEL_HTTP_ADDRESS=127.0.0.1:0")
+	listening := regexp.MustCompile(`msg=listening transport=http address=(\S+)`)
+	var addr string
+	testserver.Eventually(t, "the http listener's address in the log", func() bool {
+		m := listening.FindStringSubmatch(s.Output())
+		if m != nil {
+			addr = m[1]
+		}
+		return m != nil
+	})
+	c := newCLI(t, s).asRoot()
+	c.addr = addr
+	c.env = append(c.env, "RUNNEL_CLI_TRANSPORT=http")
+
+	c.ok("ping")
+	if out := c.ok("me", "-o", "json"); !strings.Contains(out, `"transport": 3`) { // wire.TransportHTTP
+		t.Errorf("me over http: %q", out)
+	}
+	setupTopic(t, c)
+	c.ok("message", "send", "orders", "events", "m0", "m1", "-H", "trace:string:abc")
+	all := decodePolled(t, c.ok("message", "poll", "orders", "events", "--first", "--count", "10", "-o", "json"))
+	if got := payloads(all); got != "m0,m1" || all[0].Headers["trace"].Value != "abc" {
+		t.Fatalf("poll over http: %s %+v", got, all[0].Headers)
+	}
+	c.ok("consumer-group", "create", "orders", "events", "workers")
+	if out := c.ok("consumer-group", "list", "orders", "events"); !strings.Contains(out, "workers") {
+		t.Errorf("group list over http: %q", out)
+	}
+	c.fails(exitServer, []string{"FeatureUnavailable", "JoinConsumerGroup over http"},
+		"message", "poll", "orders", "events", "--group", "workers")
+	c.ok("consumer-group", "delete", "orders", "events", "workers")
+	// The flag --transport wins over the environment, as for the others.
+	tcp := *c
+	tcp.addr = s.Addr
+	tcp.ok("ping", "--transport", "tcp")
 }

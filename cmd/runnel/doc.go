@@ -22,7 +22,7 @@
 // Stream, topic, group and user arguments are numeric ids or names.
 //
 // Connection settings come from, highest first: flags (--address,
-// --transport tcp|quic|ws, --username/--password or --token, --tls,
+// --transport tcp|quic|ws|http, --username/--password or --token, --tls,
 // --tls-ca-file, --tls-server-name, --tls-insecure-skip-verify,
 // --tls-cert-file/--tls-key-file, --context), environment
 // variables (RUNNEL_CLI_ADDRESS, RUNNEL_CLI_TRANSPORT, RUNNEL_CLI_USERNAME,

@@ -177,8 +177,7 @@ func (a *app) settings() (profile, error) {
 	return s, nil
 }
 
-// checkTransport parses a transport name as the SDK does; http is the
-// HTTP API's, which this client does not speak.
+// checkTransport parses a transport name as the SDK does.
 func checkTransport(name string) (client.Transport, error) {
 	t, err := client.ParseTransport(name)
 	if err != nil {
@@ -194,6 +193,8 @@ func defaultAddress(t client.Transport) string {
 		return "127.0.0.1:" + client.DefaultQUICPort
 	case client.TransportWebSocket:
 		return "127.0.0.1:" + client.DefaultWebSocketPort
+	case client.TransportHTTP:
+		return "127.0.0.1:" + client.DefaultHTTPPort
 	}
 	return addressDefault
 }

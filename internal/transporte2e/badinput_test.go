@@ -38,6 +38,8 @@ func TestBadInputEveryTransport(t *testing.T) {
 				badQUIC(t, m.addr, oversized, garbage)
 			case "ws":
 				badWS(t, m.addr, oversized, garbage)
+			case "http":
+				// Bad JSON, oversized bodies and bad tokens: internal/httpe2e.
 			}
 			if err := witness.Ping(ctx); err != nil {
 				t.Fatalf("client connected before: %v", err)

@@ -3,6 +3,7 @@ package transporte2e
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/runnel-io/runnel/sdk/wire"
@@ -10,9 +11,10 @@ import (
 
 // BenchmarkSendPoll sends a batch of 100 messages of 100 bytes and polls
 // them back, per iteration, through the SDK over each transport of one
-// server (fsync off, so the transport is what differs). The transport=quic
-// and transport=ws results carry x_tcp: their time per iteration divided by
-// transport=tcp's from the same run.
+// server: TCP, QUIC, WebSocket and HTTP (fsync off, so the transport is
+// what differs). Every result but transport=tcp carries x_tcp: its time
+// per iteration divided by transport=tcp's from the same run; the run ends
+// by printing the comparison as a table (docs/bench.md, "Transports").
 //
 //	go test -run '^$' -bench BenchmarkSendPoll ./internal/transporte2e
 func BenchmarkSendPoll(b *testing.B) {
@@ -24,6 +26,7 @@ func BenchmarkSendPoll(b *testing.B) {
 	}
 	var tcpNsPerOp float64
 	runs := 0
+	var table []string
 	for _, m := range s.media {
 		b.Run("transport="+m.name, func(b *testing.B) {
 			ctx := context.Background()
@@ -54,11 +57,17 @@ func BenchmarkSendPoll(b *testing.B) {
 				offset += batch
 			}
 			nsPerOp := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+			ratio := 1.0
 			if m.name == "tcp" {
 				tcpNsPerOp = nsPerOp
 			} else if tcpNsPerOp > 0 {
-				b.ReportMetric(nsPerOp/tcpNsPerOp, "x_tcp")
+				ratio = nsPerOp / tcpNsPerOp
+				b.ReportMetric(ratio, "x_tcp")
 			}
+			table = append(table, fmt.Sprintf("| %s | %.0f | %.1f | %.0f | %.2f |", m.name, nsPerOp/1e3,
+				batch*size/nsPerOp*1e3, 2*batch/nsPerOp*1e9, ratio))
 		})
 	}
+	fmt.Printf("send %d × %d B + poll them back, per iteration:\n| transport | µs/iter | MB/s | msgs/s (sent+polled) | × TCP time |\n|---|---|---|---|---|\n%s",
+		batch, size, strings.Join(table, "\n")+"\n")
 }

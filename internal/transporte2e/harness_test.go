@@ -19,33 +19,35 @@ func TestMain(m *testing.M) {
 
 // medium is one transport of a running server as a client reaches it.
 type medium struct {
-	name string // "tcp", "quic", "ws"
+	name string // "tcp", "quic", "ws", "http"
 	addr string
 	url  string // root user's connection string
 }
 
-// server is a runnel-server with every binary transport listening.
+// server is a runnel-server with every transport listening.
 type server struct {
 	*testserver.Server
-	media []medium // tcp, quic, ws
+	media []medium // tcp, quic, ws, http
 }
 
 var listeningRE = map[string]*regexp.Regexp{
 	"quic": regexp.MustCompile(`msg=listening transport=quic address=(\S+)`),
 	"ws":   regexp.MustCompile(`msg=listening transport=websocket address=(\S+)`),
+	"http": regexp.MustCompile(`msg=listening transport=http address=(\S+)`),
 }
 
-// startServer starts the binary with QUIC and WebSocket enabled on free
-// loopback ports (QUIC with its generated certificate).
+// startServer starts the binary with QUIC, WebSocket and HTTP enabled on
+// free loopback ports (QUIC with its generated certificate).
 func startServer(t testing.TB, env ...string) *server {
 	t.Helper()
 	s := &server{Server: testserver.Start(t, serverBinary, append([]string{
 		"RUNNEL_QUIC_ENABLED=true", "RUNNEL_QUIC_ADDRESS=127.0.0.1:0",
 		"RUNNEL_WEBSOCKET_ENABLED=true", "RUNNEL_WEBSOCKET_ADDRESS=127.0.0.1:0",
+		"RUNNEL_HTTP_ENABLED=true", "RUNNEL_HTTP_ADDRESS=127.0.0.1:0",
 	}, env...)...)}
 	creds := testserver.RootUser + ":" + testserver.RootPassword
 	s.media = append(s.media, medium{"tcp", s.Addr, fmt.Sprintf("runnel://%s@%s", creds, s.Addr)})
-	for _, name := range []string{"quic", "ws"} {
+	for _, name := range []string{"quic", "ws", "http"} {
 		var addr string
 		testserver.Eventually(t, name+" listening", func() bool {
 			m := listeningRE[name].FindStringSubmatch(s.Output())

@@ -2,18 +2,27 @@ package transporte2e
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
+	"github.com/runnel-io/runnel/sdk/client"
 	"github.com/runnel-io/runnel/sdk/consumer"
 	"github.com/runnel-io/runnel/sdk/producer"
 	"github.com/runnel-io/runnel/sdk/wire"
 )
 
-// TestScenarioEveryTransport runs the same scenario over TCP, QUIC and
-// WebSocket against one server: create a stream and topic, send and poll
-// with the low-level client, then a producer and a consumer-group consumer
-// (unchanged SDK code) over the same transport.
+// TestScenarioEveryTransport runs the same scenario over TCP, QUIC,
+// WebSocket and HTTP against one server: create a stream and topic, send
+// and poll with the low-level client, then a producer and a consumer
+// (unchanged SDK code) over the same transport. The consumer is a
+// consumer-group member on the binary transports; HTTP has no
+// JoinConsumerGroup/LeaveConsumerGroup (Iggy's HTTP API has none, by
+// design: membership belongs to a connection), so over HTTP the scenario
+// checks that Join fails with FeatureUnavailable, manages the group
+// through the routes HTTP has (create, get, list, delete) and reads with a
+// single named consumer instead.
 func TestScenarioEveryTransport(t *testing.T) {
 	s := startServer(t)
 	for _, m := range s.media {
@@ -28,7 +37,8 @@ func scenario(t *testing.T, m medium) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]uint8{"tcp": wire.TransportTCP, "quic": wire.TransportQUIC, "ws": wire.TransportWebSocket}[m.name]
+	want := map[string]uint8{"tcp": wire.TransportTCP, "quic": wire.TransportQUIC, "ws": wire.TransportWebSocket,
+		"http": wire.TransportHTTP}[m.name]
 	if me.Transport != want {
 		t.Errorf("server sees transport %d, want %d", me.Transport, want)
 	}
@@ -84,13 +94,35 @@ func scenario(t *testing.T, m medium) {
 	if err := p.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
+	if m.name == "http" {
+		httpGroups(t, c, stream, topic)
+		k, err := consumer.New(ctx, open(t, m), consumer.Config{Stream: stream, Topic: topic, Name: "reader",
+			Strategy: wire.PollFirst()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer k.Close(ctx)
+		consumeAll(t, k, n+101)
+		return
+	}
 	k, err := consumer.New(ctx, open(t, m), consumer.Config{Stream: stream, Topic: topic, Name: "workers", Group: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer k.Close(ctx)
+	consumeAll(t, k, n+101)
+	group, err := c.GetConsumerGroup(ctx, stream, topic, wire.NamedID("workers"))
+	if err != nil || group.MembersCount != 1 {
+		t.Fatalf("group: %+v %v", group, err)
+	}
+}
+
+// consumeAll polls until want distinct messages arrived, none twice.
+func consumeAll(t *testing.T, k *consumer.Consumer, want int) {
+	t.Helper()
+	ctx := testCtx(t)
 	seen := map[string]bool{}
-	for len(seen) < n+101 {
+	for len(seen) < want {
 		got, err := k.Poll(ctx)
 		if err != nil {
 			t.Fatalf("consumer poll after %d messages: %v", len(seen), err)
@@ -103,8 +135,37 @@ func scenario(t *testing.T, m medium) {
 			seen[key] = true
 		}
 	}
-	group, err := c.GetConsumerGroup(ctx, stream, topic, wire.NamedID("workers"))
-	if err != nil || group.MembersCount != 1 {
-		t.Fatalf("group: %+v %v", group, err)
+}
+
+// httpGroups: what HTTP offers for consumer groups (create, get, list,
+// delete) works, and joining is refused with FeatureUnavailable.
+func httpGroups(t *testing.T, c *client.Client, stream, topic wire.Identifier) {
+	t.Helper()
+	ctx := testCtx(t)
+	g, err := c.CreateConsumerGroup(ctx, stream, topic, "http-workers")
+	if err != nil || g.Name != "http-workers" || g.PartitionsCount != 2 {
+		t.Fatalf("create group: %+v %v", g, err)
+	}
+	id := wire.NamedID("http-workers")
+	if err := c.JoinConsumerGroup(ctx, stream, topic, id); !errors.Is(err, wire.ErrFeatureUnavailable) ||
+		!strings.Contains(err.Error(), "JoinConsumerGroup over http") {
+		t.Fatalf("join over http: %v, want FeatureUnavailable naming the command", err)
+	}
+	if err := c.Ping(ctx); err != nil { // the refusal left the client usable
+		t.Fatal(err)
+	}
+	groups, err := c.GetConsumerGroups(ctx, stream, topic)
+	if err != nil || len(groups) != 1 || groups[0].ID != g.ID {
+		t.Fatalf("groups: %+v %v", groups, err)
+	}
+	d, err := c.GetConsumerGroup(ctx, stream, topic, id)
+	if err != nil || d.ID != g.ID || d.MembersCount != 0 {
+		t.Fatalf("group: %+v %v", d, err)
+	}
+	if err := c.DeleteConsumerGroup(ctx, stream, topic, id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.GetConsumerGroup(ctx, stream, topic, id); !errors.Is(err, wire.ErrConsumerGroupIDNotFound) {
+		t.Fatalf("deleted group: %v", err)
 	}
 }

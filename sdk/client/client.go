@@ -162,6 +162,9 @@ func (c *Client) roundTrip(ctx context.Context, q wire.Request) ([]byte, error) 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if ex, ok := c.conn.(exchanger); ok {
+		return c.exchange(ctx, ex, q)
+	}
 	conn := c.conn
 	deadline, hasDeadline := ctx.Deadline()
 	if err := conn.SetDeadline(deadline); err != nil { // zero clears an old one
@@ -201,6 +204,31 @@ func (c *Client) roundTrip(ctx context.Context, q wire.Request) ([]byte, error) 
 		return nil, err
 	}
 	_ = c.dropConn() // out of sync or broken
+	return nil, ioError(ctx, hasDeadline, err)
+}
+
+// exchange is roundTrip for a connection that carries whole requests
+// (HTTP): the same binary request goes in, the same answer payload or
+// status error comes out, and a failure of the medium drops the
+// connection so the next call reconnects and logs in again.
+func (c *Client) exchange(ctx context.Context, ex exchanger, q wire.Request) ([]byte, error) {
+	c.wbuf = wire.AppendRequest(c.wbuf[:0], q)
+	payload, err := ex.exchange(ctx, q.Code(), c.wbuf[wire.RequestHeaderSize:])
+	if cap(c.wbuf) > writeBufferKeepBytes {
+		c.wbuf = nil
+	}
+	if err == nil {
+		return payload, nil
+	}
+	var status *wire.Error
+	if errors.As(err, &status) {
+		if closesConnection(status) {
+			_ = c.dropConn()
+		}
+		return nil, err
+	}
+	_ = c.dropConn()
+	_, hasDeadline := ctx.Deadline()
 	return nil, ioError(ctx, hasDeadline, err)
 }
 

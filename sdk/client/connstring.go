@@ -21,11 +21,13 @@ const DefaultPort = "8090"
 //	runnel://token@host:port
 //	runnel+quic://user:password@host:8080?tls_insecure_skip_verify=true
 //	runnel+ws://user:password@host:8092/path?tls=true
+//	runnel+http://user:password@host:3000?tls=true
 //
 // The scheme picks the transport: runnel, runnel+tcp, iggy and iggy+tcp are
 // TCP (default port 8090); runnel+quic and iggy+quic are QUIC (8080, always
 // TLS); runnel+ws and iggy+ws are WebSocket (8092; wss with tls=true), whose
-// URL path is the WebSocket path. User info without a password is a
+// URL path is the WebSocket path; runnel+http and iggy+http are the HTTP
+// REST API (3000; https with tls=true). User info without a password is a
 // personal access token; percent-encode characters such as '/' in it.
 // Query parameters: tls (bool), tls_domain, tls_ca_file,
 // tls_insecure_skip_verify (bool), tls_cert_file and tls_key_file (client
@@ -54,7 +56,7 @@ func schemeTransport(scheme string) (Transport, error) {
 	case "ws":
 		return TransportWebSocket, nil
 	case "http":
-		return "", fmt.Errorf("client: transport http: %w", ErrTransportUnsupported)
+		return TransportHTTP, nil
 	}
 	return "", badConnString("scheme %q", scheme)
 }

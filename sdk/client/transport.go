@@ -31,18 +31,27 @@ const (
 	// TransportWebSocket sends each request frame as one binary WebSocket
 	// message (ws://, or wss:// with WithTLS).
 	TransportWebSocket Transport = "ws"
+	// TransportHTTP calls the REST API (Iggy 0.8 routes, JSON bodies, JWT
+	// sessions; https:// with WithTLS): each command becomes its route's
+	// call. Commands without a route (JoinConsumerGroup,
+	// LeaveConsumerGroup, group-consumer polls and offsets,
+	// GetSnapshotFile) fail with wire.ErrFeatureUnavailable; see
+	// sdk/httpapi.Build.
+	TransportHTTP Transport = "http"
 )
 
 // Default ports of each transport, used when an address has none.
 const (
 	DefaultQUICPort      = "8080"
 	DefaultWebSocketPort = "8092"
+	DefaultHTTPPort      = "3000"
 )
 
 // ErrTransportUnsupported: a transport this client cannot speak.
 var ErrTransportUnsupported = errors.New("not supported by this client yet")
 
-// ParseTransport reads a transport name: tcp, quic, ws (or websocket).
+// ParseTransport reads a transport name: tcp, quic, ws (or websocket),
+// http.
 func ParseTransport(s string) (Transport, error) {
 	switch strings.ToLower(s) {
 	case "", "tcp":
@@ -52,9 +61,9 @@ func ParseTransport(s string) (Transport, error) {
 	case "ws", "websocket":
 		return TransportWebSocket, nil
 	case "http":
-		return "", fmt.Errorf("transport http: %w", ErrTransportUnsupported)
+		return TransportHTTP, nil
 	}
-	return "", fmt.Errorf("transport %q: want tcp, quic or ws", s)
+	return "", fmt.Errorf("transport %q: want tcp, quic, ws or http", s)
 }
 
 // defaultPort is the port an address of t gets when it names none.
@@ -64,6 +73,8 @@ func (t Transport) defaultPort() string {
 		return DefaultQUICPort
 	case TransportWebSocket:
 		return DefaultWebSocketPort
+	case TransportHTTP:
+		return DefaultHTTPPort
 	}
 	return DefaultPort
 }
@@ -75,19 +86,23 @@ func (t Transport) port(n wire.ClusterNode) uint16 {
 		return n.QUICPort
 	case TransportWebSocket:
 		return n.WebSocketPort
+	case TransportHTTP:
+		return n.HTTPPort
 	}
 	return n.TCPPort
 }
 
 // dial opens the connection the Client speaks frames over. QUIC and
 // WebSocket come back as a net.Conn too, so the request loop is the same
-// for every transport.
+// for every transport; HTTP comes back as an exchanger (whole requests).
 func (c *Client) dial(ctx context.Context) (net.Conn, error) {
 	switch c.cfg.transport {
 	case TransportQUIC:
 		return dialQUIC(ctx, c.addr, c.tls, c.cfg.dialTimeout)
 	case TransportWebSocket:
 		return dialWebSocket(ctx, c.addr, c.cfg, c.tls)
+	case TransportHTTP:
+		return dialHTTP(ctx, c.addr, c.cfg, c.tls)
 	}
 	d := net.Dialer{Timeout: c.cfg.dialTimeout}
 	conn, err := d.DialContext(ctx, "tcp", c.addr)

@@ -18,6 +18,8 @@ func TestConnStringTransports(t *testing.T) {
 		{"iggy+quic://u:p@127.0.0.1:9", "127.0.0.1:9", "/", TransportQUIC},
 		{"runnel+ws://u:p@h", "h:8092", "/", TransportWebSocket},
 		{"iggy+ws://u:p@h:7/socket", "h:7", "/socket", TransportWebSocket},
+		{"runnel+http://u:p@h", "h:3000", "/", TransportHTTP},
+		{"iggy+http://u:p@h:4?tls=true", "h:4", "/", TransportHTTP},
 	} {
 		cs, err := ParseConnString(tc.s)
 		if err != nil {
@@ -42,13 +44,10 @@ func TestConnStringTransports(t *testing.T) {
 	if cfg.tlsCAFile != "ca.pem" || cfg.tlsCertFile != "c.pem" || cfg.tlsKeyFile != "k.pem" {
 		t.Errorf("TLS options: %+v", cfg)
 	}
-	for _, bad := range []string{"runnel+udp://h", "runnel+quic://h/path", "runnel://h?tls_cert_file=c.pem", "nats+quic://h"} {
+	for _, bad := range []string{"runnel+udp://h", "runnel+quic://h/path", "runnel+http://h/api", "runnel://h?tls_cert_file=c.pem", "nats+quic://h"} {
 		if _, err := ParseConnString(bad); !errors.Is(err, wire.ErrInvalidConnectionString) {
 			t.Errorf("%q: %v, want InvalidConnectionString", bad, err)
 		}
-	}
-	if _, err := ParseConnString("runnel+http://h"); !errors.Is(err, ErrTransportUnsupported) || err.Error() != "client: transport http: not supported by this client yet" {
-		t.Errorf("http: %v", err)
 	}
 }
 
@@ -65,10 +64,10 @@ func TestQUICAlwaysTLS(t *testing.T) {
 	if tc, err := cfg.tlsConfig("h"); tc != nil || err != nil {
 		t.Fatalf("plain ws got TLS %v %v", tc, err)
 	}
-	if _, err := ParseTransport("http"); !errors.Is(err, ErrTransportUnsupported) {
-		t.Errorf("ParseTransport(http): %v", err)
+	if _, err := ParseTransport("smoke"); err == nil {
+		t.Error("ParseTransport(smoke) accepted")
 	}
-	for in, want := range map[string]Transport{"": TransportTCP, "TCP": TransportTCP, "quic": TransportQUIC, "ws": TransportWebSocket, "websocket": TransportWebSocket} {
+	for in, want := range map[string]Transport{"": TransportTCP, "TCP": TransportTCP, "quic": TransportQUIC, "ws": TransportWebSocket, "websocket": TransportWebSocket, "http": TransportHTTP} {
 		if got, err := ParseTransport(in); err != nil || got != want {
 			t.Errorf("ParseTransport(%q) = %s, %v", in, got, err)
 		}

@@ -205,15 +205,9 @@ func DecodeConfig(raw map[string]any) (Config, error) {
 
 // decodeUnits parses the size and duration strings of f into c.
 func (c *Config) decodeUnits(f fileConfig) error {
-	if f.BodySizeMax != "" {
-		n, err := component.ParseBytes(f.BodySizeMax)
-		if err != nil {
-			return fmt.Errorf("httptransport: config: body_size_max: %w", err)
-		}
-		if n > bodyBytesMax {
-			return fmt.Errorf("httptransport: config: body_size_max %q: exceeds %d bytes", f.BodySizeMax, bodyBytesMax)
-		}
-		c.BodyBytesMax = int64(n)
+	var err error
+	if c.BodyBytesMax, err = component.SizeField("body_size_max", f.BodySizeMax, c.BodyBytesMax, bodyBytesMax); err != nil {
+		return fmt.Errorf("httptransport: config: %w", err)
 	}
 	for _, d := range []struct {
 		key, text string
@@ -223,14 +217,9 @@ func (c *Config) decodeUnits(f fileConfig) error {
 		{"jwt.access_token_expiry", f.JWT.AccessTokenExpiry, &c.JWT.AccessTokenExpiry},
 		{"jwt.refresh_token_expiry", f.JWT.RefreshTokenExpiry, &c.JWT.RefreshTokenExpiry},
 	} {
-		if d.text == "" {
-			continue
+		if *d.dst, err = component.DurationField(d.key, d.text, *d.dst); err != nil {
+			return fmt.Errorf("httptransport: config: %w", err)
 		}
-		v, err := time.ParseDuration(d.text)
-		if err != nil {
-			return fmt.Errorf("httptransport: config: %s: %w", d.key, err)
-		}
-		*d.dst = v
 	}
 	return nil
 }

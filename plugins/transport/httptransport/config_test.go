@@ -2,36 +2,18 @@ package httptransport
 
 import (
 	"reflect"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/pelletier/go-toml/v2"
+	"github.com/runnel-io/runnel/plugins/transport/transporttest"
 )
 
-// decodeTOML decodes an [http] table written as TOML, as the server's
-// config loader would hand it over.
-func decodeTOML(t *testing.T, doc string) (Config, error) {
-	t.Helper()
-	raw := map[string]any{}
-	if err := toml.Unmarshal([]byte(doc), &raw); err != nil {
-		t.Fatalf("test document: %v", err)
-	}
-	return DecodeConfig(raw)
-}
-
 func TestSampleConfigIsTheDefault(t *testing.T) {
-	cfg, err := decodeTOML(t, string(SampleTOML))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(cfg, DefaultConfig()) {
-		t.Errorf("sample.toml decodes to\n%+v\nwant the defaults\n%+v", cfg, DefaultConfig())
-	}
+	transporttest.CheckSample(t, DecodeConfig, SampleTOML, DefaultConfig())
 }
 
 func TestDecodeConfig(t *testing.T) {
-	cfg, err := decodeTOML(t, `
+	cfg, err := transporttest.DecodeTOML(t, DecodeConfig, `
 address = "0.0.0.0:9000"
 body_size_max = "1MiB"
 drain_timeout = "250ms"
@@ -81,33 +63,22 @@ func TestDecodeConfigFromStrings(t *testing.T) {
 }
 
 func TestDecodeConfigRejects(t *testing.T) {
-	for _, tc := range []struct{ doc, errPart string }{
-		{`adress = "x:1"`, "adress"},
-		{"[jwt]\nsecert = \"a\"", "secert"},
-		{`body_size_max = "5GiB"`, "body_size_max"},
-		{`body_size_max = "lots"`, "invalid size"},
-		{`body_size_max = "10B"`, "body_size_max"},
-		{`drain_timeout = "soon"`, "drain_timeout"},
-		{`drain_timeout = "-1s"`, "drain_timeout"},
-		{`connections_max = 0`, ""}, // zero is the default
-		{`connections_max = -1`, "connections_max"},
-		{`address = "3000"`, "address"},
-		{"[jwt]\nsecret = \"short\"", "jwt.secret"},
-		{"[jwt]\naccess_token_expiry = \"10ms\"", "access_token_expiry"},
-		{"[jwt]\naccess_token_expiry = \"2h\"\nrefresh_token_expiry = \"1h\"", "refresh_token_expiry"},
-		{"[cors]\nenabled = true\nallow_credentials = true", "allow_credentials"},
-		{"[cors]\nenabled = true\nallowed_methods = [\"get\"]", "allowed_methods"},
-		{"[tls]\ncert_file = \"c.pem\"", "together"},
-	} {
-		_, err := decodeTOML(t, tc.doc)
-		if tc.errPart == "" {
-			if err != nil {
-				t.Errorf("%q: %v", tc.doc, err)
-			}
-			continue
-		}
-		if err == nil || !strings.Contains(err.Error(), tc.errPart) {
-			t.Errorf("%q: error %v, want one mentioning %q", tc.doc, err, tc.errPart)
-		}
-	}
+	transporttest.CheckRejects(t, DecodeConfig, map[string]string{
+		`adress = "x:1"`:                        "adress",
+		"[jwt]\nsecert = \"a\"":                 "secert",
+		`body_size_max = "5GiB"`:                "body_size_max",
+		`body_size_max = "lots"`:                "invalid size",
+		`body_size_max = "10B"`:                 "body_size_max",
+		`drain_timeout = "soon"`:                "drain_timeout",
+		`drain_timeout = "-1s"`:                 "drain_timeout",
+		`connections_max = 0`:                   "", // zero is the default
+		`connections_max = -1`:                  "connections_max",
+		`address = "3000"`:                      "address",
+		"[jwt]\nsecret = \"short\"":             "jwt.secret",
+		"[jwt]\naccess_token_expiry = \"10ms\"": "access_token_expiry",
+		"[jwt]\naccess_token_expiry = \"2h\"\nrefresh_token_expiry = \"1h\"": "refresh_token_expiry",
+		"[cors]\nenabled = true\nallow_credentials = true":                   "allow_credentials",
+		"[cors]\nenabled = true\nallowed_methods = [\"get\"]":                "allowed_methods",
+		"[tls]\ncert_file = \"c.pem\"":                                       "together",
+	})
 }

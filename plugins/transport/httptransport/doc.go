@@ -12,7 +12,8 @@
 // (the Conn contract). Logout, expiry (a periodic sweep) and shutdown close
 // the session and tell the host with Disconnected.
 //
-// The route table in routes.go serves requests and also generates the
-// OpenAPI 3 document at /openapi.json, so the two cannot drift. See
-// README.md for config keys, JSON shapes and curl examples.
+// The route table (sdk/httpapi.Routes, shared with the SDK's HTTP client)
+// serves requests, each entry with its handler (routes*.go), and also
+// generates the OpenAPI 3 document at /openapi.json, so the two cannot
+// drift. See README.md for config keys, JSON shapes and curl examples.
 package httptransport

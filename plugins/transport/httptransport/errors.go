@@ -10,14 +10,6 @@ import (
 	"github.com/runnel-io/runnel/sdk/wire"
 )
 
-// errorJSON is Iggy's HTTP error body: id is the wire status code (0 for
-// errors of the HTTP layer itself), code its snake_case name.
-type errorJSON struct {
-	ID     uint32 `json:"id"`
-	Code   string `json:"code"`
-	Reason string `json:"reason"`
-}
-
 // httpError is an error of the HTTP layer (bad JSON, bad token, ...) with
 // the status and code to answer.
 type httpError struct {

@@ -11,38 +11,50 @@ import (
 	"strings"
 
 	"github.com/runnel-io/runnel/plugins/transport"
+	"github.com/runnel-io/runnel/sdk/httpapi"
 	"github.com/runnel-io/runnel/sdk/wire"
 )
 
-// route is one endpoint: how it is served and how it is documented. The
-// OpenAPI document is generated from the same table (openapi.go).
+// route is one endpoint of the shared table (sdk/httpapi: method, path,
+// JSON types, the command it carries) with the handler that serves it.
 type route struct {
-	method, path string // path in net/http pattern syntax: /streams/{stream_id}
-	summary      string
-	public       bool    // no bearer token needed
-	status       int     // success status
-	query        []param // query parameters, documented and read by serve
-	body         any     // zero value of the JSON request body, nil for none
-	out          any     // zero value of the JSON answer; nil for none, a string for text
-	serve        func(c *call) (any, error)
-}
-
-// param is a documented query parameter.
-type param struct {
-	name, kind, doc string // kind: integer, string, boolean
-	required        bool
+	httpapi.Route
+	serve func(c *call) (any, error)
 }
 
 // text is an answer written as text/plain.
 type text string
 
-// routes is the whole table, in document order.
+// routes is the whole table, in document order. A table entry without a
+// handler is a bug of this package, caught by its tests at the first mux.
 func (t *Transport) routes() []route {
-	var out []route
-	for _, group := range [][]route{t.systemRoutes(), t.userRoutes(), t.streamRoutes(), t.messageRoutes()} {
-		out = append(out, group...)
+	table := httpapi.Routes()
+	out := make([]route, 0, len(table))
+	for _, rt := range table {
+		serve := t.handlerOf(rt)
+		if serve == nil {
+			panic(fmt.Sprintf("httptransport: no handler for %s", rt.Pattern()))
+		}
+		out = append(out, route{Route: rt, serve: serve})
 	}
 	return out
+}
+
+// handlerOf picks the handler of a table entry: by the command it
+// carries, or by path for the routes of the HTTP layer.
+func (t *Transport) handlerOf(rt httpapi.Route) func(*call) (any, error) {
+	switch rt.Path {
+	case "/{$}":
+		return func(*call) (any, error) { return text(httpapi.Banner), nil }
+	case "/users/refresh-token":
+		return t.refresh
+	}
+	for _, group := range []func(uint32) func(*call) (any, error){t.systemHandler, t.userHandler, streamHandler, messageHandler} {
+		if serve := group(rt.Code); serve != nil {
+			return serve
+		}
+	}
+	return nil
 }
 
 // mux routes every table entry, the host's extra handlers and /openapi.json.
@@ -53,11 +65,10 @@ func (t *Transport) mux(h transport.Handler) *http.ServeMux {
 			mux.Handle(path, handler)
 		}
 	}
-	table := t.routes()
-	for _, rt := range table {
-		mux.HandleFunc(rt.method+" "+rt.path, t.serveRoute(rt))
+	for _, rt := range t.routes() {
+		mux.HandleFunc(rt.Pattern(), t.serveRoute(rt))
 	}
-	doc, err := json.Marshal(openAPI(table))
+	doc, err := json.Marshal(httpapi.OpenAPI(httpapi.Routes()))
 	if err != nil { // only static types go in: a failure is a bug
 		panic(fmt.Sprintf("httptransport: openapi document: %v", err))
 	}
@@ -124,7 +135,7 @@ func (t *Transport) serveRoute(rt route) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, t.cfg.BodyBytesMax)
 		c := &call{t: t, r: r}
-		if !rt.public {
+		if !rt.Public {
 			s, err := t.authenticate(r)
 			if err != nil {
 				writeError(w, err)
@@ -139,13 +150,13 @@ func (t *Transport) serveRoute(rt route) http.HandlerFunc {
 		}
 		switch v := out.(type) {
 		case nil:
-			w.WriteHeader(rt.status)
+			w.WriteHeader(rt.Status)
 		case text:
 			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-			w.WriteHeader(rt.status)
+			w.WriteHeader(rt.Status)
 			_, _ = io.WriteString(w, string(v))
 		default:
-			writeJSON(w, rt.status, v)
+			writeJSON(w, rt.Status, v)
 		}
 	}
 }
@@ -247,12 +258,9 @@ func (c *call) id(name string) (wire.Identifier, error) {
 }
 
 func parseID(what, s string) (wire.Identifier, error) {
-	id := wire.NamedID(s)
-	if n, err := strconv.ParseUint(s, 10, 32); err == nil {
-		id = wire.NumericID(uint32(n))
-	}
-	if err := id.Validate(); err != nil {
-		return id, badRequest("invalid_identifier", fmt.Sprintf("%s %q: %v", what, s, err))
+	id, err := httpapi.ParseID(what, s)
+	if err != nil {
+		return id, badRequest("invalid_identifier", err.Error())
 	}
 	return id, nil
 }

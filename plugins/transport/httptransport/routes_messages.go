@@ -3,63 +3,45 @@ package httptransport
 import (
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"strconv"
 
+	"github.com/runnel-io/runnel/sdk/httpapi"
 	"github.com/runnel-io/runnel/sdk/wire"
 )
 
-// pollCountDefault is Iggy's DEFAULT_NUMBER_OF_MESSAGES_TO_POLL.
-const pollCountDefault = 10
-
-// messageRoutes: messages, consumer offsets, consumer groups.
-func (t *Transport) messageRoutes() []route {
-	const topic = "/streams/{stream_id}/topics/{topic_id}"
-	consumer := param{name: "consumer_id", kind: "string", doc: "consumer id (number) or name; default 1"}
-	partition := param{name: "partition_id", kind: "integer", doc: "partition id; default 0"}
-	return []route{
-		{method: "GET", path: topic + "/messages", summary: "Poll messages (as a single consumer)", status: http.StatusOK,
-			query: []param{consumer, partition,
-				{name: "kind", kind: "string", doc: "polling strategy: offset (default), timestamp, first, last, next"},
-				{name: "value", kind: "integer", doc: "offset or timestamp (µs) for the strategy; default 0"},
-				{name: "count", kind: "integer", doc: "messages at most; default 10"},
-				{name: "auto_commit", kind: "boolean", doc: "store the offset of the last message polled"}},
-			out: polledMessagesJSON{}, serve: pollMessages},
-		{method: "POST", path: topic + "/messages", summary: "Send messages (payloads base64)", status: http.StatusCreated,
-			body: sendMessagesJSON{}, serve: sendMessages},
-		{method: "GET", path: topic + "/messages/flush/{partition_id}/{fsync}", summary: "Flush a partition's unsaved messages to disk",
-			status: http.StatusOK, serve: flushUnsaved},
-		{method: "GET", path: topic + "/consumer-offsets", summary: "Get a consumer's stored offset", status: http.StatusOK,
-			query: []param{consumer, partition}, out: offsetJSON{}, serve: getOffset},
-		{method: "PUT", path: topic + "/consumer-offsets", summary: "Store a consumer's offset", status: http.StatusNoContent,
-			body: storeOffsetJSON{}, serve: storeOffset},
-		{method: "DELETE", path: topic + "/consumer-offsets/{consumer_id}", summary: "Delete a consumer's stored offset",
-			status: http.StatusNoContent, query: []param{partition}, serve: deleteOffset},
-		{method: "GET", path: topic + "/consumer-groups", summary: "List consumer groups", status: http.StatusOK,
-			out: []groupJSON{}, serve: getGroups},
-		{method: "POST", path: topic + "/consumer-groups", summary: "Create a consumer group", status: http.StatusCreated,
-			body: nameJSON{}, out: groupDetailsJSON{}, serve: createGroup},
-		{method: "GET", path: topic + "/consumer-groups/{group_id}", summary: "Get a consumer group with its members",
-			status: http.StatusOK, out: groupDetailsJSON{}, serve: getGroup},
-		{method: "DELETE", path: topic + "/consumer-groups/{group_id}", summary: "Delete a consumer group",
-			status: http.StatusNoContent, serve: deleteGroup},
+// messageHandler serves messages, consumer offsets, consumer groups.
+func messageHandler(code uint32) func(*call) (any, error) {
+	switch code {
+	case wire.CodePollMessages:
+		return pollMessages
+	case wire.CodeSendMessages:
+		return sendMessages
+	case wire.CodeFlushUnsavedBuffer:
+		return flushUnsaved
+	case wire.CodeGetConsumerOffset:
+		return getOffset
+	case wire.CodeStoreConsumerOffset:
+		return storeOffset
+	case wire.CodeDeleteConsumerOffset:
+		return deleteOffset
+	case wire.CodeGetConsumerGroups:
+		return getGroups
+	case wire.CodeCreateConsumerGroup:
+		return createGroup
+	case wire.CodeGetConsumerGroup:
+		return getGroup
+	case wire.CodeDeleteConsumerGroup:
+		return deleteGroup
 	}
+	return nil
 }
 
 func pollingKind(s string) (uint8, error) {
-	switch s {
-	case "", "offset":
-		return wire.PollingOffset, nil
-	case "timestamp":
-		return wire.PollingTimestamp, nil
-	case "first":
-		return wire.PollingFirst, nil
-	case "last":
-		return wire.PollingLast, nil
-	case "next":
-		return wire.PollingNext, nil
+	k, err := httpapi.PollingKind(s)
+	if err != nil {
+		return 0, badRequest("invalid_parameter", err.Error())
 	}
-	return 0, badRequest("invalid_parameter", fmt.Sprintf("kind %q: want offset, timestamp, first, last or next", s))
+	return k, nil
 }
 
 // consumer reads consumer_id (query) as a single consumer; default 1 as
@@ -94,13 +76,13 @@ func pollMessages(c *call) (any, error) {
 	if q.Strategy.Value, err = c.u64("value", 0); err != nil {
 		return nil, err
 	}
-	if q.Count, err = c.u32("count", pollCountDefault, false); err != nil {
+	if q.Count, err = c.u32("count", httpapi.PollCountDefault, false); err != nil {
 		return nil, err
 	}
 	if q.AutoCommit, err = c.flag("auto_commit", false); err != nil {
 		return nil, err
 	}
-	return fetch(c, q, wire.DecodePolledMessages, nil, polledOf)
+	return fetch(c, q, wire.DecodePolledMessages, nil, httpapi.PolledOf)
 }
 
 func sendMessages(c *call) (any, error) {
@@ -108,11 +90,11 @@ func sendMessages(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var in sendMessagesJSON
+	var in httpapi.SendMessages
 	if err := c.decode(&in); err != nil {
 		return nil, err
 	}
-	p, err := partitioningOf(in.Partitioning)
+	p, err := httpapi.PartitioningOf(in.Partitioning)
 	if err != nil {
 		return nil, badRequest("invalid_key_value_length", err.Error())
 	}
@@ -127,13 +109,13 @@ func sendMessages(c *call) (any, error) {
 // header bytes (base64), which the server validates like any TCP batch.
 // originMicros stamps them as the client's clock would (Iggy's builder
 // does so at deserialization).
-func wireMessages(in []sendMessageJSON, originMicros int64) ([]wire.Message, error) {
+func wireMessages(in []httpapi.SendMessage, originMicros int64) ([]wire.Message, error) {
 	if len(in) == 0 {
 		return nil, badRequest("invalid_messages_count", "messages: want at least one")
 	}
 	msgs := make([]wire.Message, 0, len(in))
 	for i, m := range in {
-		id, err := messageID(m.ID)
+		id, err := httpapi.MessageID(m.ID)
 		if err != nil {
 			return nil, badRequest("invalid_message_id", fmt.Sprintf("messages[%d]: %v", i, err))
 		}
@@ -187,11 +169,7 @@ func getOffset(c *call) (any, error) {
 		return nil, err
 	}
 	return fetch(c, wire.GetConsumerOffsetRequest{Consumer: consumer, StreamID: s, TopicID: t, PartitionID: p},
-		wire.DecodeOffsetInfo, wire.ErrConsumerOffsetNotFound.Detail("consumer %s", consumer.ID), offsetOf)
-}
-
-func offsetOf(o wire.OffsetInfo) offsetJSON {
-	return offsetJSON{PartitionID: o.PartitionID, CurrentOffset: o.CurrentOffset, StoredOffset: o.StoredOffset}
+		wire.DecodeOffsetInfo, wire.ErrConsumerOffsetNotFound.Detail("consumer %s", consumer.ID), httpapi.OffsetOf)
 }
 
 func storeOffset(c *call) (any, error) {
@@ -199,7 +177,7 @@ func storeOffset(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var in storeOffsetJSON
+	var in httpapi.StoreOffset
 	if err := c.decode(&in); err != nil {
 		return nil, err
 	}
@@ -250,7 +228,7 @@ func getGroups(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return list(c, wire.GetConsumerGroupsRequest{StreamID: s, TopicID: t}, wire.DecodeConsumerGroups, groupOf)
+	return list(c, wire.GetConsumerGroupsRequest{StreamID: s, TopicID: t}, wire.DecodeConsumerGroups, httpapi.GroupOf)
 }
 
 func createGroup(c *call) (any, error) {
@@ -258,13 +236,13 @@ func createGroup(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var in nameJSON
+	var in httpapi.Name
 	if err := c.decode(&in); err != nil {
 		return nil, err
 	}
 	return fetch(c, wire.CreateConsumerGroupRequest{StreamID: s, TopicID: t, Name: in.Name}, wire.DecodeConsumerGroupHeader, nil,
-		func(g wire.ConsumerGroupHeader) groupDetailsJSON {
-			return groupDetailsJSON{groupJSON: groupOf(g), Members: []groupMemberJSON{}}
+		func(g wire.ConsumerGroupHeader) httpapi.GroupDetails {
+			return httpapi.GroupDetails{Group: httpapi.GroupOf(g), Members: []httpapi.GroupMember{}}
 		})
 }
 
@@ -282,7 +260,7 @@ func getGroup(c *call) (any, error) {
 		return nil, err
 	}
 	return fetch(c, wire.GetConsumerGroupRequest{StreamID: s, TopicID: t, GroupID: g}, wire.DecodeConsumerGroupDetails,
-		wire.ErrConsumerGroupIDNotFound.Detail("group %s", g), groupDetailsOf)
+		wire.ErrConsumerGroupIDNotFound.Detail("group %s", g), httpapi.GroupDetailsOf)
 }
 
 func deleteGroup(c *call) (any, error) {

@@ -1,48 +1,47 @@
 package httptransport
 
 import (
-	"net/http"
-
+	"github.com/runnel-io/runnel/sdk/httpapi"
 	"github.com/runnel-io/runnel/sdk/wire"
 )
 
-// streamRoutes: streams, topics, partitions, segments.
-func (t *Transport) streamRoutes() []route {
-	const topic = "/streams/{stream_id}/topics/{topic_id}"
-	return []route{
-		{method: "GET", path: "/streams", summary: "List streams", status: http.StatusOK, out: []streamJSON{},
-			serve: func(c *call) (any, error) { return list(c, wire.GetStreamsRequest{}, wire.DecodeStreams, streamOf) }},
-		{method: "POST", path: "/streams", summary: "Create a stream (the server assigns its id)", status: http.StatusCreated,
-			body: createStreamJSON{}, out: streamJSON{}, serve: createStream},
-		{method: "GET", path: "/streams/{stream_id}", summary: "Get a stream with its topics", status: http.StatusOK,
-			out: streamDetailsJSON{}, serve: getStream},
-		{method: "PUT", path: "/streams/{stream_id}", summary: "Rename a stream", status: http.StatusNoContent,
-			body: nameJSON{}, serve: updateStream},
-		{method: "DELETE", path: "/streams/{stream_id}", summary: "Delete a stream", status: http.StatusNoContent,
-			serve: withStream(func(s wire.Identifier) wire.Request { return wire.DeleteStreamRequest{StreamID: s} })},
-		{method: "DELETE", path: "/streams/{stream_id}/purge", summary: "Delete every message of a stream", status: http.StatusNoContent,
-			serve: withStream(func(s wire.Identifier) wire.Request { return wire.PurgeStreamRequest{StreamID: s} })},
-		{method: "GET", path: "/streams/{stream_id}/topics", summary: "List a stream's topics", status: http.StatusOK,
-			out: []topicJSON{}, serve: getTopics},
-		{method: "POST", path: "/streams/{stream_id}/topics", summary: "Create a topic (the server assigns its id)", status: http.StatusCreated,
-			body: createTopicJSON{}, out: topicDetailsJSON{}, serve: createTopic},
-		{method: "GET", path: topic, summary: "Get a topic with its partitions", status: http.StatusOK,
-			out: topicDetailsJSON{}, serve: getTopic},
-		{method: "PUT", path: topic, summary: "Update a topic", status: http.StatusNoContent,
-			body: updateTopicJSON{}, serve: updateTopic},
-		{method: "DELETE", path: topic, summary: "Delete a topic", status: http.StatusNoContent,
-			serve: withTopic(func(s, t wire.Identifier) wire.Request { return wire.DeleteTopicRequest{StreamID: s, TopicID: t} })},
-		{method: "DELETE", path: topic + "/purge", summary: "Delete every message of a topic", status: http.StatusNoContent,
-			serve: withTopic(func(s, t wire.Identifier) wire.Request { return wire.PurgeTopicRequest{StreamID: s, TopicID: t} })},
-		{method: "POST", path: topic + "/partitions", summary: "Add partitions to a topic", status: http.StatusCreated,
-			body: partitionsCountJSON{}, serve: createPartitions},
-		{method: "DELETE", path: topic + "/partitions", summary: "Remove the last partitions of a topic", status: http.StatusNoContent,
-			query: []param{{name: "partitions_count", kind: "integer", doc: "how many partitions to remove", required: true}},
-			serve: deletePartitions},
-		{method: "DELETE", path: topic + "/partitions/{partition_id}", summary: "Delete the oldest segments of a partition", status: http.StatusNoContent,
-			query: []param{{name: "segments_count", kind: "integer", doc: "how many segments to delete", required: true}},
-			serve: deleteSegments},
+// streamHandler serves streams, topics, partitions, segments.
+func streamHandler(code uint32) func(*call) (any, error) {
+	switch code {
+	case wire.CodeGetStreams:
+		return func(c *call) (any, error) {
+			return list(c, wire.GetStreamsRequest{}, wire.DecodeStreams, httpapi.StreamOf)
+		}
+	case wire.CodeCreateStream:
+		return createStream
+	case wire.CodeGetStream:
+		return getStream
+	case wire.CodeUpdateStream:
+		return updateStream
+	case wire.CodeDeleteStream:
+		return withStream(func(s wire.Identifier) wire.Request { return wire.DeleteStreamRequest{StreamID: s} })
+	case wire.CodePurgeStream:
+		return withStream(func(s wire.Identifier) wire.Request { return wire.PurgeStreamRequest{StreamID: s} })
+	case wire.CodeGetTopics:
+		return getTopics
+	case wire.CodeCreateTopic:
+		return createTopic
+	case wire.CodeGetTopic:
+		return getTopic
+	case wire.CodeUpdateTopic:
+		return updateTopic
+	case wire.CodeDeleteTopic:
+		return withTopic(func(s, t wire.Identifier) wire.Request { return wire.DeleteTopicRequest{StreamID: s, TopicID: t} })
+	case wire.CodePurgeTopic:
+		return withTopic(func(s, t wire.Identifier) wire.Request { return wire.PurgeTopicRequest{StreamID: s, TopicID: t} })
+	case wire.CodeCreatePartitions:
+		return createPartitions
+	case wire.CodeDeletePartitions:
+		return deletePartitions
+	case wire.CodeDeleteSegments:
+		return deleteSegments
 	}
+	return nil
 }
 
 // withStream serves a route whose only input is the stream id.
@@ -76,11 +75,11 @@ func (c *call) topicPath() (stream, topic wire.Identifier, err error) {
 }
 
 func createStream(c *call) (any, error) {
-	var in createStreamJSON
+	var in httpapi.CreateStream
 	if err := c.decode(&in); err != nil {
 		return nil, err
 	}
-	return fetch(c, wire.CreateStreamRequest{Name: in.Name}, wire.DecodeStreamHeader, nil, streamOf)
+	return fetch(c, wire.CreateStreamRequest{Name: in.Name}, wire.DecodeStreamHeader, nil, httpapi.StreamOf)
 }
 
 func getStream(c *call) (any, error) {
@@ -88,7 +87,7 @@ func getStream(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return fetch(c, wire.GetStreamRequest{StreamID: s}, wire.DecodeStreamDetails, wire.ErrStreamIDNotFound.Detail("stream %s", s), streamDetailsOf)
+	return fetch(c, wire.GetStreamRequest{StreamID: s}, wire.DecodeStreamDetails, wire.ErrStreamIDNotFound.Detail("stream %s", s), httpapi.StreamDetailsOf)
 }
 
 func updateStream(c *call) (any, error) {
@@ -96,7 +95,7 @@ func updateStream(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var in nameJSON
+	var in httpapi.Name
 	if err := c.decode(&in); err != nil {
 		return nil, err
 	}
@@ -108,7 +107,7 @@ func getTopics(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return list(c, wire.GetTopicsRequest{StreamID: s}, wire.DecodeTopics, topicOf)
+	return list(c, wire.GetTopicsRequest{StreamID: s}, wire.DecodeTopics, httpapi.TopicOf)
 }
 
 func createTopic(c *call) (any, error) {
@@ -116,17 +115,17 @@ func createTopic(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var in createTopicJSON
+	var in httpapi.CreateTopic
 	if err := c.decode(&in); err != nil {
 		return nil, err
 	}
-	comp, err := compressionCode(in.CompressionAlgorithm)
+	comp, err := httpapi.CompressionCode(in.CompressionAlgorithm)
 	if err != nil {
 		return nil, badRequest("invalid_compression_algorithm", err.Error())
 	}
 	q := wire.CreateTopicRequest{StreamID: s, PartitionsCount: in.PartitionsCount, CompressionAlgorithm: comp,
 		MessageExpiry: in.MessageExpiry, MaxTopicSize: in.MaxTopicSize, ReplicationFactor: in.ReplicationFactor, Name: in.Name}
-	return fetch(c, q, wire.DecodeTopicDetails, nil, topicDetailsOf)
+	return fetch(c, q, wire.DecodeTopicDetails, nil, httpapi.TopicDetailsOf)
 }
 
 func getTopic(c *call) (any, error) {
@@ -135,7 +134,7 @@ func getTopic(c *call) (any, error) {
 		return nil, err
 	}
 	return fetch(c, wire.GetTopicRequest{StreamID: s, TopicID: t}, wire.DecodeTopicDetails,
-		wire.ErrTopicIDNotFound.Detail("topic %s in stream %s", t, s), topicDetailsOf)
+		wire.ErrTopicIDNotFound.Detail("topic %s in stream %s", t, s), httpapi.TopicDetailsOf)
 }
 
 func updateTopic(c *call) (any, error) {
@@ -143,11 +142,11 @@ func updateTopic(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var in updateTopicJSON
+	var in httpapi.UpdateTopic
 	if err := c.decode(&in); err != nil {
 		return nil, err
 	}
-	comp, err := compressionCode(in.CompressionAlgorithm)
+	comp, err := httpapi.CompressionCode(in.CompressionAlgorithm)
 	if err != nil {
 		return nil, badRequest("invalid_compression_algorithm", err.Error())
 	}
@@ -160,7 +159,7 @@ func createPartitions(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var in partitionsCountJSON
+	var in httpapi.PartitionsCount
 	if err := c.decode(&in); err != nil {
 		return nil, err
 	}

@@ -4,55 +4,56 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/runnel-io/runnel/sdk/httpapi"
+
 	"github.com/runnel-io/runnel/sdk/wire"
 )
 
-// userRoutes: logins, tokens, users and personal access tokens.
-func (t *Transport) userRoutes() []route {
-	return []route{
-		{method: "POST", path: "/users/login", summary: "Log in with username and password; returns JWTs", public: true,
-			status: http.StatusOK, body: loginJSON{}, out: identityJSON{}, serve: t.loginUser},
-		{method: "POST", path: "/personal-access-tokens/login", summary: "Log in with a personal access token; returns JWTs", public: true,
-			status: http.StatusOK, body: tokenJSON{}, out: identityJSON{}, serve: t.loginPAT},
-		{method: "POST", path: "/users/refresh-token", summary: "New access token for the session of a refresh token", public: true,
-			status: http.StatusOK, body: tokenJSON{}, out: identityJSON{}, serve: t.refresh},
-		{method: "DELETE", path: "/users/logout", summary: "Log out: revoke the session's tokens",
-			status: http.StatusNoContent, serve: t.logout},
-		{method: "GET", path: "/users", summary: "List users", status: http.StatusOK, out: []userJSON{},
-			serve: func(c *call) (any, error) { return list(c, wire.GetUsersRequest{}, wire.DecodeUsers, userOf) }},
-		{method: "POST", path: "/users", summary: "Create a user", status: http.StatusCreated,
-			body: createUserJSON{}, out: userDetailsJSON{}, serve: createUser},
-		{method: "GET", path: "/users/{user_id}", summary: "Get a user with permissions", status: http.StatusOK,
-			out: userDetailsJSON{}, serve: getUser},
-		{method: "PUT", path: "/users/{user_id}", summary: "Update username and/or status", status: http.StatusNoContent,
-			body: updateUserJSON{}, serve: updateUser},
-		{method: "DELETE", path: "/users/{user_id}", summary: "Delete a user", status: http.StatusNoContent,
-			serve: func(c *call) (any, error) {
-				id, err := c.id("user_id")
-				if err != nil {
-					return nil, err
-				}
-				return c.do(wire.DeleteUserRequest{UserID: id})
-			}},
-		{method: "PUT", path: "/users/{user_id}/permissions", summary: "Replace a user's permissions", status: http.StatusNoContent,
-			body: permissionsBodyJSON{}, serve: updatePermissions},
-		{method: "PUT", path: "/users/{user_id}/password", summary: "Change a user's password", status: http.StatusNoContent,
-			body: changePasswordJSON{}, serve: changePassword},
-		{method: "GET", path: "/personal-access-tokens", summary: "List the caller's personal access tokens", status: http.StatusOK,
-			out: []patJSON{}, serve: func(c *call) (any, error) {
-				return list(c, wire.GetPersonalAccessTokensRequest{}, wire.DecodePatInfos, patOf)
-			}},
-		{method: "POST", path: "/personal-access-tokens", summary: "Create a personal access token (shown once)", status: http.StatusCreated,
-			body: createPATJSON{}, out: tokenJSON{}, serve: createPAT},
-		{method: "DELETE", path: "/personal-access-tokens/{name}", summary: "Delete a personal access token", status: http.StatusNoContent,
-			serve: func(c *call) (any, error) {
-				return c.do(wire.DeletePersonalAccessTokenRequest{Name: c.r.PathValue("name")})
-			}},
+// userHandler serves logins, users and personal access tokens.
+func (t *Transport) userHandler(code uint32) func(*call) (any, error) {
+	switch code {
+	case wire.CodeLoginUser:
+		return t.loginUser
+	case wire.CodeLoginWithPersonalAccessToken:
+		return t.loginPAT
+	case wire.CodeLogoutUser:
+		return t.logout
+	case wire.CodeGetUsers:
+		return func(c *call) (any, error) { return list(c, wire.GetUsersRequest{}, wire.DecodeUsers, httpapi.UserOf) }
+	case wire.CodeCreateUser:
+		return createUser
+	case wire.CodeGetUser:
+		return getUser
+	case wire.CodeUpdateUser:
+		return updateUser
+	case wire.CodeDeleteUser:
+		return func(c *call) (any, error) {
+			id, err := c.id("user_id")
+			if err != nil {
+				return nil, err
+			}
+			return c.do(wire.DeleteUserRequest{UserID: id})
+		}
+	case wire.CodeUpdatePermissions:
+		return updatePermissions
+	case wire.CodeChangePassword:
+		return changePassword
+	case wire.CodeGetPersonalAccessTokens:
+		return func(c *call) (any, error) {
+			return list(c, wire.GetPersonalAccessTokensRequest{}, wire.DecodePatInfos, httpapi.PATOf)
+		}
+	case wire.CodeCreatePersonalAccessToken:
+		return createPAT
+	case wire.CodeDeletePersonalAccessToken:
+		return func(c *call) (any, error) {
+			return c.do(wire.DeletePersonalAccessTokenRequest{Name: c.r.PathValue("name")})
+		}
 	}
+	return nil
 }
 
 func (t *Transport) loginUser(c *call) (any, error) {
-	var in loginJSON
+	var in httpapi.Login
 	if err := c.decode(&in); err != nil {
 		return nil, err
 	}
@@ -60,7 +61,7 @@ func (t *Transport) loginUser(c *call) (any, error) {
 }
 
 func (t *Transport) loginPAT(c *call) (any, error) {
-	var in tokenJSON
+	var in httpapi.Token
 	if err := c.decode(&in); err != nil {
 		return nil, err
 	}
@@ -102,25 +103,25 @@ func (t *Transport) login(c *call, q wire.Request) (any, error) {
 }
 
 // identity issues an access token (and a refresh token at login).
-func (t *Transport) identity(s *httpSession, withRefresh bool) (identityJSON, error) {
-	out := identityJSON{UserID: s.userID}
+func (t *Transport) identity(s *httpSession, withRefresh bool) (httpapi.Identity, error) {
+	out := httpapi.Identity{UserID: s.userID}
 	token, exp, err := t.issuer.issue(tokenAccess, s.id, s.userID, t.cfg.JWT.AccessTokenExpiry)
 	if err != nil {
 		return out, err
 	}
-	out.AccessToken = &tokenInfoJSON{Token: token, Expiry: uint64(exp.Unix())}
+	out.AccessToken = &httpapi.TokenInfo{Token: token, Expiry: uint64(exp.Unix())}
 	if withRefresh {
 		token, exp, err = t.issuer.issue(tokenRefresh, s.id, s.userID, t.cfg.JWT.RefreshTokenExpiry)
 		if err != nil {
 			return out, err
 		}
-		out.RefreshToken = &tokenInfoJSON{Token: token, Expiry: uint64(exp.Unix())}
+		out.RefreshToken = &httpapi.TokenInfo{Token: token, Expiry: uint64(exp.Unix())}
 	}
 	return out, nil
 }
 
 func (t *Transport) refresh(c *call) (any, error) {
-	var in tokenJSON
+	var in httpapi.Token
 	if err := c.decode(&in); err != nil {
 		return nil, err
 	}
@@ -144,16 +145,16 @@ func (t *Transport) logout(c *call) (any, error) {
 }
 
 func createUser(c *call) (any, error) {
-	var in createUserJSON
+	var in httpapi.CreateUser
 	if err := c.decode(&in); err != nil {
 		return nil, err
 	}
-	status, err := userStatusCode(in.Status)
+	status, err := httpapi.UserStatusCode(in.Status)
 	if err != nil {
 		return nil, badRequest("invalid_user_status", err.Error())
 	}
-	return fetch(c, wire.CreateUserRequest{Username: in.Username, Password: in.Password, Status: status, Permissions: in.Permissions.wire()},
-		wire.DecodeUserDetails, nil, userDetailsOf)
+	return fetch(c, wire.CreateUserRequest{Username: in.Username, Password: in.Password, Status: status, Permissions: in.Permissions.Wire()},
+		wire.DecodeUserDetails, nil, httpapi.UserDetailsOf)
 }
 
 func getUser(c *call) (any, error) {
@@ -161,11 +162,7 @@ func getUser(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return fetch(c, wire.GetUserRequest{UserID: id}, wire.DecodeUserDetails, wire.ErrResourceNotFound.Detail("user %s", id), userDetailsOf)
-}
-
-func userDetailsOf(u wire.UserDetails) userDetailsJSON {
-	return userDetailsJSON{userJSON: userOf(u.UserHeader), Permissions: permissionsOf(u.Permissions)}
+	return fetch(c, wire.GetUserRequest{UserID: id}, wire.DecodeUserDetails, wire.ErrResourceNotFound.Detail("user %s", id), httpapi.UserDetailsOf)
 }
 
 func updateUser(c *call) (any, error) {
@@ -173,7 +170,7 @@ func updateUser(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var in updateUserJSON
+	var in httpapi.UpdateUser
 	if err := c.decode(&in); err != nil {
 		return nil, err
 	}
@@ -182,7 +179,7 @@ func updateUser(c *call) (any, error) {
 		q.Username = *in.Username
 	}
 	if in.Status != nil {
-		if q.Status, err = userStatusCode(*in.Status); err != nil {
+		if q.Status, err = httpapi.UserStatusCode(*in.Status); err != nil {
 			return nil, badRequest("invalid_user_status", err.Error())
 		}
 	}
@@ -194,11 +191,11 @@ func updatePermissions(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var in permissionsBodyJSON
+	var in httpapi.PermissionsBody
 	if err := c.decode(&in); err != nil {
 		return nil, err
 	}
-	return c.do(wire.UpdatePermissionsRequest{UserID: id, Permissions: in.Permissions.wire()})
+	return c.do(wire.UpdatePermissionsRequest{UserID: id, Permissions: in.Permissions.Wire()})
 }
 
 func changePassword(c *call) (any, error) {
@@ -206,7 +203,7 @@ func changePassword(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var in changePasswordJSON
+	var in httpapi.ChangePassword
 	if err := c.decode(&in); err != nil {
 		return nil, err
 	}
@@ -214,19 +211,10 @@ func changePassword(c *call) (any, error) {
 }
 
 func createPAT(c *call) (any, error) {
-	var in createPATJSON
+	var in httpapi.CreatePAT
 	if err := c.decode(&in); err != nil {
 		return nil, err
 	}
 	return fetch(c, wire.CreatePersonalAccessTokenRequest{Name: in.Name, ExpiryMicros: in.Expiry},
-		wire.DecodeRawPersonalAccessToken, nil, func(t wire.RawPersonalAccessToken) tokenJSON { return tokenJSON{Token: t.Token} })
-}
-
-func patOf(p wire.PatInfo) patJSON {
-	out := patJSON{Name: p.Name}
-	if p.ExpiryAtMicros != 0 {
-		at := p.ExpiryAtMicros
-		out.ExpiryAt = &at
-	}
-	return out
+		wire.DecodeRawPersonalAccessToken, nil, func(t wire.RawPersonalAccessToken) httpapi.Token { return httpapi.Token{Token: t.Token} })
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/runnel-io/runnel/plugins/component"
+	"github.com/runnel-io/runnel/plugins/transport/connset"
 	"github.com/runnel-io/runnel/plugins/transport/transporttls"
 )
 
@@ -78,13 +79,15 @@ func (c Config) Validate() error {
 	if err := c.TLS.Validate(); err != nil {
 		return fmt.Errorf("wstransport: %w", err)
 	}
-	if c.ConnectionsMax < 1 {
-		return fmt.Errorf("wstransport: connections_max %d: must be at least 1", c.ConnectionsMax)
-	}
-	if c.DrainTimeout < 0 {
-		return fmt.Errorf("wstransport: drain_timeout %s: must not be negative", c.DrainTimeout)
+	if err := c.connset().Validate(); err != nil {
+		return fmt.Errorf("wstransport: %w", err)
 	}
 	return nil
+}
+
+// connset is the connection set's part of c.
+func (c Config) connset() connset.Config {
+	return connset.Config{Name: "wstransport", ConnectionsMax: c.ConnectionsMax, DrainTimeout: c.DrainTimeout}
 }
 
 // fileConfig is Config as written in the server's [websocket] table.
@@ -116,22 +119,12 @@ func DecodeConfig(raw map[string]any) (Config, error) {
 		c.ConnectionsMax = f.ConnectionsMax
 	}
 	c.TLS = f.TLS
-	if f.SendPayloadSizeMax != "" {
-		n, err := component.ParseBytes(f.SendPayloadSizeMax)
-		if err != nil {
-			return Config{}, fmt.Errorf("wstransport: config: send_payload_size_max: %w", err)
-		}
-		if n > math.MaxUint32 {
-			return Config{}, fmt.Errorf("wstransport: config: send_payload_size_max %q: exceeds %d bytes", f.SendPayloadSizeMax, uint64(math.MaxUint32))
-		}
-		c.SendPayloadBytesMax = uint32(n)
+	var err error
+	if c.SendPayloadBytesMax, err = component.SizeField("send_payload_size_max", f.SendPayloadSizeMax, c.SendPayloadBytesMax, math.MaxUint32); err != nil {
+		return Config{}, fmt.Errorf("wstransport: config: %w", err)
 	}
-	if f.DrainTimeout != "" {
-		d, err := time.ParseDuration(f.DrainTimeout)
-		if err != nil {
-			return Config{}, fmt.Errorf("wstransport: config: drain_timeout: %w", err)
-		}
-		c.DrainTimeout = d
+	if c.DrainTimeout, err = component.DurationField("drain_timeout", f.DrainTimeout, c.DrainTimeout); err != nil {
+		return Config{}, fmt.Errorf("wstransport: config: %w", err)
 	}
 	if err := c.Validate(); err != nil {
 		return Config{}, err

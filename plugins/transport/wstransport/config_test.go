@@ -1,34 +1,18 @@
 package wstransport
 
 import (
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/pelletier/go-toml/v2"
+	"github.com/runnel-io/runnel/plugins/transport/transporttest"
 )
 
-func decodeTOML(t *testing.T, doc string) (Config, error) {
-	t.Helper()
-	raw := map[string]any{}
-	if err := toml.Unmarshal([]byte(doc), &raw); err != nil {
-		t.Fatalf("test document: %v", err)
-	}
-	return DecodeConfig(raw)
-}
-
 func TestSampleConfigIsTheDefault(t *testing.T) {
-	cfg, err := decodeTOML(t, string(SampleTOML))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if cfg != DefaultConfig() {
-		t.Errorf("sample.toml decodes to\n%+v\nwant the defaults\n%+v", cfg, DefaultConfig())
-	}
+	transporttest.CheckSample(t, DecodeConfig, SampleTOML, DefaultConfig())
 }
 
 func TestDecodeConfig(t *testing.T) {
-	cfg, err := decodeTOML(t, `
+	cfg, err := transporttest.DecodeTOML(t, DecodeConfig, `
 address = "0.0.0.0:9000"
 path = "/ws"
 connections_max = "3"
@@ -58,27 +42,16 @@ client_ca_file = "ca.pem"
 }
 
 func TestDecodeConfigRejects(t *testing.T) {
-	for _, tc := range []struct{ doc, errPart string }{
-		{`adress = "x:1"`, "adress"},
-		{`path = "ws"`, "path"},
-		{`path = "/{x}"`, "path"},
-		{`send_payload_size_max = "5GiB"`, "send_payload_size_max"},
-		{`drain_timeout = "soon"`, "drain_timeout"},
-		{`drain_timeout = "-1s"`, "drain_timeout"},
-		{`connections_max = 0`, ""}, // zero is the default
-		{`connections_max = -1`, "connections_max"},
-		{`address = "8092"`, "address"},
-		{"[tls]\ncert_file = \"c.pem\"", "together"},
-	} {
-		_, err := decodeTOML(t, tc.doc)
-		if tc.errPart == "" {
-			if err != nil {
-				t.Errorf("%q: %v", tc.doc, err)
-			}
-			continue
-		}
-		if err == nil || !strings.Contains(err.Error(), tc.errPart) {
-			t.Errorf("%q: error %v, want one mentioning %q", tc.doc, err, tc.errPart)
-		}
-	}
+	transporttest.CheckRejects(t, DecodeConfig, map[string]string{
+		`adress = "x:1"`:                 "adress",
+		`path = "ws"`:                    "path",
+		`path = "/{x}"`:                  "path",
+		`send_payload_size_max = "5GiB"`: "send_payload_size_max",
+		`drain_timeout = "soon"`:         "drain_timeout",
+		`drain_timeout = "-1s"`:          "drain_timeout",
+		`connections_max = 0`:            "", // zero is the default
+		`connections_max = -1`:           "connections_max",
+		`address = "8092"`:               "address",
+		"[tls]\ncert_file = \"c.pem\"":   "together",
+	})
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/runnel-io/runnel/plugins/transport"
+	"github.com/runnel-io/runnel/plugins/transport/connset"
 	"github.com/runnel-io/runnel/sdk/wire"
 )
 
@@ -68,17 +69,21 @@ func newConn(t *Transport, remote string, parent context.Context) *conn {
 func (c *conn) RemoteAddr() string { return c.remote }
 func (c *conn) Transport() string  { return Name }
 
-var _ transport.Session = (*conn)(nil)
+var (
+	_ transport.Session = (*conn)(nil)
+	_ connset.Conn      = (*conn)(nil)
+)
 
-// stop asks the connection to finish (called under Transport.mu).
-func (c *conn) stop() {
+// Stop asks the connection to finish (called by the connection set,
+// locked).
+func (c *conn) Stop() {
 	c.stopping.Store(true)
 	c.stopOnce.Do(func() { close(c.stopCh) })
 }
 
-// forceClose cancels Handle's ctx and closes the socket without a
-// handshake (called under Transport.mu).
-func (c *conn) forceClose() {
+// Force cancels Handle's ctx and closes the socket without a handshake:
+// the drain is over.
+func (c *conn) Force() {
 	c.cancel()
 	c.mu.Lock()
 	ws := c.ws

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/runnel-io/runnel/plugins/transport/transporttest"
 	"github.com/runnel-io/runnel/sdk/wire"
 )
 
@@ -15,11 +16,7 @@ import (
 // without payload or a success frame whose length matches, or a close, and
 // that a fresh connection still gets a correct Ping reply.
 func FuzzMessage(f *testing.F) {
-	frame := func(length, code uint32, payload ...byte) []byte {
-		b := binary.LittleEndian.AppendUint32(nil, length)
-		b = binary.LittleEndian.AppendUint32(b, code)
-		return append(b, payload...)
-	}
+	frame := transporttest.Frame
 	f.Add(frame(4, wire.CodePing))
 	f.Add(frame(0, 1))
 	f.Add(frame(7, 9001, 'a', 'b', 'c'))

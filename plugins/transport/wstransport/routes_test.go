@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/runnel-io/runnel/plugins/transport"
+	"github.com/runnel-io/runnel/plugins/transport/transporttest"
 	"github.com/runnel-io/runnel/sdk/wire"
 )
 
@@ -37,19 +38,7 @@ func (pingConn) Disconnected() {}
 func startServing(t testing.TB, cfg Config, h transport.Handler) *Transport {
 	t.Helper()
 	tr := newTransport(t, cfg)
-	if err := tr.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- tr.Serve(context.Background(), h) }()
-	t.Cleanup(func() {
-		if err := tr.Close(context.Background()); err != nil {
-			t.Errorf("Close: %v", err)
-		}
-		if err := <-served; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
+	transporttest.Serve(t, tr, h)
 	return tr
 }
 

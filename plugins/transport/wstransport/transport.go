@@ -16,6 +16,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/runnel-io/runnel/plugins/component"
 	"github.com/runnel-io/runnel/plugins/transport"
+	"github.com/runnel-io/runnel/plugins/transport/connset"
 	"github.com/runnel-io/runnel/plugins/transport/transporttls"
 )
 
@@ -56,25 +57,15 @@ var _ transport.Transport = (*Transport)(nil)
 
 // Transport is the WebSocket transport. Build it with New.
 type Transport struct {
-	cfg Config
-	log *slog.Logger
+	cfg   Config
+	log   *slog.Logger
+	conns *connset.Set[*conn]
 
-	stopping chan struct{} // closed when shutdown begins
-	drained  chan struct{} // closed once every connection is gone
-
-	mu       sync.Mutex
-	started  bool
-	serving  bool
-	closing  bool
-	ln       net.Listener
-	srv      *http.Server
-	conns    map[*conn]struct{}
-	connWG   sync.WaitGroup // Add only under mu while !closing
-	rejected uint64
-	// baseCtx parents every connection's ctx; cancelBase forces them.
-	baseCtx    context.Context
-	cancelBase context.CancelFunc
-	forceTimer *time.Timer
+	mu      sync.Mutex
+	started bool
+	serving bool
+	ln      net.Listener
+	srv     *http.Server
 }
 
 // New validates cfg and builds a Transport. It does no I/O.
@@ -86,13 +77,11 @@ func New(env component.Env, cfg Config) (*Transport, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Transport{
-		cfg:      cfg.withDefaults(),
-		log:      log.With("transport", Name),
-		stopping: make(chan struct{}),
-		drained:  make(chan struct{}),
-		conns:    make(map[*conn]struct{}),
-	}, nil
+	t := &Transport{cfg: cfg.withDefaults(), log: log.With("transport", Name)}
+	sc := t.cfg.connset()
+	sc.Log, sc.StopAccepting = t.log, t.stopHTTP
+	t.conns = connset.New[*conn](sc)
+	return t, nil
 }
 
 // Start loads or generates the TLS certificate (when enabled) and binds
@@ -101,7 +90,7 @@ func (t *Transport) Start(ctx context.Context) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	switch {
-	case t.closing:
+	case t.conns.Closing():
 		return errors.New("wstransport: start after close")
 	case t.started:
 		return errors.New("wstransport: already started")
@@ -145,7 +134,7 @@ func (t *Transport) Addr() string {
 func (t *Transport) Serve(ctx context.Context, h transport.Handler) error {
 	t.mu.Lock()
 	switch {
-	case t.closing:
+	case t.conns.Closing():
 		t.mu.Unlock()
 		return nil
 	case !t.started:
@@ -156,26 +145,23 @@ func (t *Transport) Serve(ctx context.Context, h transport.Handler) error {
 		return errors.New("wstransport: serve called twice")
 	}
 	t.serving = true
-	t.baseCtx, t.cancelBase = context.WithCancel(context.WithoutCancel(ctx))
+	t.conns.Serve(ctx)
+	base := t.conns.Base()
 	t.srv = &http.Server{
 		Handler:           t.mux(h),
 		ReadHeaderTimeout: readHeaderTimeout,
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    headerBytesMax,
 		ErrorLog:          slog.NewLogLogger(t.log.Handler(), slog.LevelDebug),
-		BaseContext:       func(net.Listener) context.Context { return t.baseCtx },
+		BaseContext:       func(net.Listener) context.Context { return base },
 	}
 	srv, ln := t.srv, t.ln
 	t.mu.Unlock()
 
-	stop := context.AfterFunc(ctx, t.shutdown)
-	defer stop()
 	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		t.log.Error("wstransport: serve failed", "err", err)
 	}
-	t.shutdown()
-	<-t.drained
-	t.cancelBase()
+	t.conns.Drain()
 	return nil
 }
 
@@ -229,7 +215,7 @@ func (t *Transport) upgrade(w http.ResponseWriter, r *http.Request, h transport.
 		http.Error(w, http.StatusText(status), status)
 		return
 	}
-	defer t.forget(c)
+	defer t.conns.Done(c)
 	ws, err := websocket.Accept(w, r, nil) // answers a failed upgrade itself
 	if err != nil {
 		c.log.Debug("wstransport: upgrade failed", "err", err)
@@ -240,92 +226,41 @@ func (t *Transport) upgrade(w http.ResponseWriter, r *http.Request, h transport.
 
 // admit reserves a connection slot, or returns the HTTP status refusing it.
 func (t *Transport) admit(r *http.Request) (*conn, int) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.closing {
+	// The conn's ctx exists before the set can Force it.
+	c := newConn(t, r.RemoteAddr, t.conns.Base())
+	if _, err := t.conns.Admit(c); err != nil {
+		c.cancel()
+		if errors.Is(err, connset.ErrFull) {
+			t.log.Warn("wstransport: connections_max reached, refused upgrade",
+				"remote", r.RemoteAddr, "connections_max", t.cfg.ConnectionsMax, "rejected_total", t.conns.Rejected())
+		}
 		return nil, http.StatusServiceUnavailable
 	}
-	if len(t.conns) >= t.cfg.ConnectionsMax {
-		t.rejected++
-		t.log.Warn("wstransport: connections_max reached, refused upgrade",
-			"remote", r.RemoteAddr, "connections_max", t.cfg.ConnectionsMax, "rejected_total", t.rejected)
-		return nil, http.StatusServiceUnavailable
-	}
-	c := newConn(t, r.RemoteAddr, t.baseCtx)
-	t.conns[c] = struct{}{}
-	t.connWG.Add(1)
 	return c, 0
-}
-
-func (t *Transport) forget(c *conn) {
-	t.mu.Lock()
-	delete(t.conns, c)
-	t.mu.Unlock()
-	t.connWG.Done()
 }
 
 // Close begins the shutdown and waits for the drain, forcing connections
 // shut after DrainTimeout or when ctx ends. Idempotent; safe before Start.
 func (t *Transport) Close(ctx context.Context) error {
-	t.shutdown()
-	select {
-	case <-t.drained:
-		return nil
-	case <-ctx.Done():
-		t.forceClose()
-		return fmt.Errorf("wstransport: close: %w", ctx.Err())
+	if err := t.conns.Close(ctx); err != nil {
+		return fmt.Errorf("wstransport: close: %w", err)
 	}
+	return nil
 }
 
-// shutdown begins the shutdown once: the HTTP server stops accepting,
-// every WebSocket connection is told to finish, and a timer forces them
-// after DrainTimeout.
-func (t *Transport) shutdown() {
+// stopHTTP stops the HTTP server as the shutdown begins: it closes the
+// listener and waits for plain HTTP requests (/metrics); upgraded
+// connections are hijacked and drained by their own goroutines.
+func (t *Transport) stopHTTP() {
 	t.mu.Lock()
-	if t.closing {
-		t.mu.Unlock()
-		return
-	}
-	t.closing = true
-	close(t.stopping)
-	for c := range t.conns {
-		c.stop()
-	}
-	t.forceTimer = time.AfterFunc(t.cfg.DrainTimeout, t.forceClose)
 	srv, ln := t.srv, t.ln
 	t.mu.Unlock()
-
-	go func() {
-		if srv != nil {
-			// Closes the listener and waits for plain HTTP requests
-			// (/metrics); upgraded connections are hijacked and drained
-			// by their own goroutines.
-			ctx, cancel := context.WithTimeout(context.Background(), t.cfg.DrainTimeout)
-			srv.Shutdown(ctx)
-			cancel()
-		}
-		if ln != nil {
-			ln.Close() // Serve may never have run
-		}
-		t.connWG.Wait()
-		t.mu.Lock()
-		t.forceTimer.Stop()
-		t.mu.Unlock()
-		close(t.drained)
-	}()
-}
-
-// forceClose cancels every Handle's ctx and closes every connection.
-func (t *Transport) forceClose() {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.cancelBase != nil {
-		t.cancelBase()
+	if srv != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), t.cfg.DrainTimeout)
+		srv.Shutdown(ctx)
+		cancel()
 	}
-	if len(t.conns) > 0 {
-		t.log.Warn("wstransport: drain ended, forcing connections shut", "connections", len(t.conns))
-	}
-	for c := range t.conns {
-		c.forceClose()
+	if ln != nil {
+		ln.Close() // Serve may never have run
 	}
 }

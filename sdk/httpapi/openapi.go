@@ -1,10 +1,9 @@
-package httptransport
+package httpapi
 
 import (
 	"encoding/json"
 	"net/http"
 	"reflect"
-	"regexp"
 	"strconv"
 	"strings"
 )
@@ -12,21 +11,19 @@ import (
 // obj is a JSON object of the OpenAPI document.
 type obj = map[string]any
 
-var pathParamRE = regexp.MustCompile(`\{([a-z_]+)\}`)
-
-// openAPI builds the OpenAPI 3.0 document of table. Schemas are derived
-// from the Go types the routes decode and encode, so the document follows
-// the code.
-func openAPI(table []route) obj {
+// OpenAPI builds the OpenAPI 3.0 document of table (Routes()). Schemas
+// are derived from the Go types the routes decode and encode, so the
+// document follows the code.
+func OpenAPI(table []Route) map[string]any {
 	paths := obj{}
 	for _, rt := range table {
-		path := strings.TrimSuffix(rt.path, "{$}")
+		path := strings.TrimSuffix(rt.Path, "{$}")
 		ops, _ := paths[path].(obj)
 		if ops == nil {
 			ops = obj{}
 			paths[path] = ops
 		}
-		ops[strings.ToLower(rt.method)] = operation(rt)
+		ops[strings.ToLower(rt.Method)] = operation(rt)
 	}
 	paths["/openapi.json"] = obj{"get": obj{"summary": "This document", "operationId": "get_openapi", "security": []any{},
 		"responses": obj{"200": obj{"description": "OpenAPI 3 document", "content": obj{"application/json": obj{"schema": obj{"type": "object"}}}}}}}
@@ -38,63 +35,57 @@ func openAPI(table []route) obj {
 		"security": []any{obj{"bearerAuth": []any{}}},
 		"components": obj{
 			"securitySchemes": obj{"bearerAuth": obj{"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
-			"schemas":         obj{"Error": schemaOf(reflect.TypeFor[errorJSON]())},
+			"schemas":         obj{"Error": schemaOf(reflect.TypeFor[Error]())},
 		},
 	}
 }
 
-func operation(rt route) obj {
-	op := obj{"summary": rt.summary, "operationId": operationID(rt)}
-	if rt.public {
+func operation(rt Route) obj {
+	op := obj{"summary": rt.Summary, "operationId": operationID(rt)}
+	if rt.Public {
 		op["security"] = []any{}
 	}
 	var params []any
-	for _, m := range pathParamRE.FindAllStringSubmatch(rt.path, -1) {
+	for _, m := range pathParams(rt.Path) {
 		params = append(params, obj{"name": m[1], "in": "path", "required": true, "schema": obj{"type": "string"}})
 	}
-	for _, q := range rt.query {
-		params = append(params, obj{"name": q.name, "in": "query", "required": q.required, "description": q.doc, "schema": obj{"type": q.kind}})
+	for _, q := range rt.Query {
+		params = append(params, obj{"name": q.Name, "in": "query", "required": q.Required, "description": q.Doc, "schema": obj{"type": q.Kind}})
 	}
 	if params != nil {
 		op["parameters"] = params
 	}
-	if rt.body != nil {
-		op["requestBody"] = obj{"required": true, "content": obj{"application/json": obj{"schema": schemaOf(reflect.TypeOf(rt.body))}}}
+	if rt.Body != nil {
+		op["requestBody"] = obj{"required": true, "content": obj{"application/json": obj{"schema": schemaOf(reflect.TypeOf(rt.Body))}}}
 	}
-	ok := obj{"description": http.StatusText(rt.status)}
-	switch rt.out.(type) {
+	ok := obj{"description": http.StatusText(rt.Status)}
+	switch rt.Out.(type) {
 	case nil:
 	case string:
 		ok["content"] = obj{"text/plain": obj{"schema": obj{"type": "string"}}}
 	default:
-		ok["content"] = obj{"application/json": obj{"schema": schemaOf(reflect.TypeOf(rt.out))}}
+		ok["content"] = obj{"application/json": obj{"schema": schemaOf(reflect.TypeOf(rt.Out))}}
 	}
 	errRef := obj{"description": "Error", "content": obj{"application/json": obj{"schema": obj{"$ref": "#/components/schemas/Error"}}}}
-	op["responses"] = obj{strconv.Itoa(rt.status): ok, "4XX": errRef, "5XX": errRef}
+	op["responses"] = obj{strconv.Itoa(rt.Status): ok, "4XX": errRef, "5XX": errRef}
 	return op
 }
 
 // operationID is method_path in snake case: get_streams_stream_id.
-func operationID(rt route) string {
-	p := strings.NewReplacer("{$}", "root", "{", "", "}", "", "-", "_").Replace(rt.path)
+func operationID(rt Route) string {
+	p := strings.NewReplacer("{$}", "root", "{", "", "}", "", "-", "_").Replace(rt.Path)
 	p = strings.ReplaceAll(strings.Trim(p, "/"), "/", "_")
-	return strings.ToLower(rt.method) + "_" + p
+	return strings.ToLower(rt.Method) + "_" + p
 }
-
-var (
-	rawMessageType = reflect.TypeFor[json.RawMessage]()
-	numberType     = reflect.TypeFor[json.Number]()
-	bytesType      = reflect.TypeFor[[]byte]()
-)
 
 // schemaOf describes t as JSON encoding/json would write it.
 func schemaOf(t reflect.Type) obj {
 	switch t {
-	case rawMessageType:
+	case reflect.TypeFor[json.RawMessage]():
 		return obj{"description": "a number or a string"}
-	case numberType:
+	case reflect.TypeFor[json.Number]():
 		return obj{"type": "integer", "description": "decimal, up to 128 bits"}
-	case bytesType:
+	case reflect.TypeFor[[]byte]():
 		return obj{"type": "string", "format": "byte"}
 	}
 	switch t.Kind() {
@@ -140,5 +131,22 @@ func addFields(t reflect.Type, props obj) {
 			name = f.Name
 		}
 		props[name] = schemaOf(f.Type)
+	}
+}
+
+// pathParams returns the {name} parameters of path as [whole, name] pairs
+// (the shape of a regexp submatch).
+func pathParams(path string) [][]string {
+	var out [][]string
+	for {
+		open := strings.IndexByte(path, '{')
+		end := strings.IndexByte(path, '}')
+		if open < 0 || end < open {
+			return out
+		}
+		if name := path[open+1 : end]; name != "$" {
+			out = append(out, []string{path[open : end+1], name})
+		}
+		path = path[end+1:]
 	}
 }
