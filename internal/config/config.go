@@ -160,7 +160,9 @@ func (t Tiering) LocalLimited() bool {
 
 // Archive holds when sealed segments are copied to the archivers.
 type Archive struct {
-	Interval time.Duration `koanf:"interval"`
+	Interval         time.Duration `koanf:"interval"`
+	MetadataInterval time.Duration `koanf:"metadata_interval"`
+	RestoreMetadata  bool          `koanf:"restore_metadata"`
 }
 
 // Dedup holds per-partition message deduplication by id.
@@ -451,6 +453,9 @@ func (c *Config) Validate() error {
 	}
 	if c.System.Archive.Interval <= 0 {
 		bad("system.archive.interval", "must be positive, got %s", c.System.Archive.Interval)
+	}
+	if c.System.Archive.MetadataInterval <= 0 {
+		bad("system.archive.metadata_interval", "must be positive, got %s", c.System.Archive.MetadataInterval)
 	}
 	c.System.Tiering.validate(len(c.Archivers), bad)
 	names := map[string]bool{}

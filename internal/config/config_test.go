@@ -115,6 +115,7 @@ func TestRefusesNamingTheKey(t *testing.T) {
 		{name: "archiver unknown key", file: "[[archivers]]\nname = \"a\"\ntype = \"disk\"\nbucket = \"b\"\n", want: "bucket"},
 		{name: "bundle bad digest", file: "[[plugins.bundles]]\nname = \"b\"\nfile = \"f\"\nsha256 = \"xyz\"\n", want: "plugins.bundles[0].sha256"},
 		{name: "bad archive interval", env: []string{"RUNNEL_SYSTEM_ARCHIVE_INTERVAL=0s"}, want: "system.archive.interval"},
+		{name: "bad metadata interval", env: []string{"RUNNEL_SYSTEM_ARCHIVE_METADATA_INTERVAL=0s"}, want: "system.archive.metadata_interval"},
 		{name: "empty trace transport", env: []string{"RUNNEL_TELEMETRY_TRACES_TRANSPORT="}, want: "telemetry.traces.transport"},
 		{name: "bad metrics interval", env: []string{"RUNNEL_TELEMETRY_METRICS_EXPORT_INTERVAL=0s"}, want: "telemetry.metrics.export_interval"},
 		{name: "bad prometheus path", env: []string{"RUNNEL_TELEMETRY_PROMETHEUS_PATH=metrics"}, want: "telemetry.prometheus.path"},

@@ -13,9 +13,12 @@ func TestTieringDefaultsAndLimits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Tiering{MemoryCacheSize: 0, LocalMaxSize: Unlimited, ArchiveReads: true, ArchiveCacheSize: 64 << 20, ArchiveReadAhead: 8 << 20}
+	want := Tiering{MemoryCacheSize: 0, LocalMaxSize: Unlimited, ArchiveReads: true, ArchiveCacheSize: 64 << 20, ArchiveReadAhead: 16 << 20}
 	if cfg.System.Tiering != want || cfg.System.Tiering.LocalLimited() {
 		t.Fatalf("defaults %+v, want %+v", cfg.System.Tiering, want)
+	}
+	if a := cfg.System.Archive; a.MetadataInterval != time.Minute || !a.RestoreMetadata {
+		t.Fatalf("archive defaults %+v: want metadata every minute, restore on", a)
 	}
 	// Local limits delete archived segments: they need an archiver.
 	for _, env := range []string{"RUNNEL_SYSTEM_TIERING_LOCAL_ACTIVE_ONLY=true", "RUNNEL_SYSTEM_TIERING_LOCAL_RETENTION=1h",

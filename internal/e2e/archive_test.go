@@ -36,6 +36,7 @@ func TestDiskArchiverReceivesSealedSegments(t *testing.T) {
 	s := testserver.StartArgs(t, serverBinary, []string{"--config", cfgFile},
 		"RUNNEL_SYSTEM_SEGMENT_SIZE=1MiB", "RUNNEL_SYSTEM_ARCHIVE_INTERVAL=50ms",
 		"RUNNEL_TELEMETRY_ENABLED=true", "RUNNEL_TELEMETRY_TRACES_ENDPOINT="+rcv.Addr(), "RUNNEL_TELEMETRY_TRACES_EXPORT_INTERVAL=20ms",
+		"RUNNEL_TELEMETRY_TRACES_SAMPLING_RATIO=1", // uploads are root spans
 		"RUNNEL_TELEMETRY_METRICS_ENDPOINT="+rcv.Addr(), "RUNNEL_TELEMETRY_METRICS_EXPORT_INTERVAL=50ms",
 		"RUNNEL_TELEMETRY_LOGS_TRANSPORT=none")
 	c := runnelClient(t, s)
@@ -66,7 +67,7 @@ func TestDiskArchiverReceivesSealedSegments(t *testing.T) {
 		return spans >= 4 && timed
 	})
 	if !uploaded {
-		t.Fatalf("archive uploads not traced or timed: spans %+v\npoints %+v", rcv.Spans(), rcv.Points())
+		t.Fatalf("archive uploads not traced or timed: spans %+v", rcv.Spans())
 	}
 
 	before := modTimes(t, archiveDir, s.DataDir)
@@ -128,6 +129,7 @@ func TestS3ArchiverReceivesSealedSegments(t *testing.T) {
 	s := testserver.StartArgs(t, serverBinary, []string{"--config", cfgFile},
 		"RUNNEL_SYSTEM_SEGMENT_SIZE=1MiB", "RUNNEL_SYSTEM_ARCHIVE_INTERVAL=50ms",
 		"RUNNEL_TELEMETRY_ENABLED=true", "RUNNEL_TELEMETRY_TRACES_ENDPOINT="+rcv.Addr(), "RUNNEL_TELEMETRY_TRACES_EXPORT_INTERVAL=20ms",
+		"RUNNEL_TELEMETRY_TRACES_SAMPLING_RATIO=1", // uploads are root spans
 		"RUNNEL_TELEMETRY_METRICS_ENDPOINT="+rcv.Addr(), "RUNNEL_TELEMETRY_METRICS_EXPORT_INTERVAL=50ms",
 		"RUNNEL_TELEMETRY_LOGS_TRANSPORT=none")
 	c := runnelClient(t, s)

@@ -78,14 +78,23 @@ func pluginChildren(t *testing.T, pid int) []int {
 	return out
 }
 
-func blobCount(root string) int {
+// segmentObjects counts the segment files in the cas store's index (it
+// also holds metadata snapshots and the manifest). It reads the index file
+// as it is, never through a second Archiver: Start sweeps temporary files
+// and unindexed blobs, which would race the live plugin's uploads.
+func segmentObjects(t *testing.T, root string) int {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(root, "index"))
+	if err != nil {
+		return 0
+	}
 	n := 0
-	_ = filepath.WalkDir(filepath.Join(root, "blobs"), func(_ string, d os.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
+	for _, line := range strings.Split(string(b), "\n") {
+		// "<sha256> <size> <key>"
+		if fields := strings.Fields(line); len(fields) == 3 && strings.HasPrefix(fields[2], "segments/") {
 			n++
 		}
-		return nil
-	})
+	}
 	return n
 }
 
@@ -107,7 +116,7 @@ func TestExternalArchiverPluginSurvivesKill9(t *testing.T) {
 		t.Fatal(err)
 	}
 	sendBytes(t, s, 12)
-	testserver.Eventually(t, "two sealed segments in the cas store", func() bool { return blobCount(storeDir) == 4 })
+	testserver.Eventually(t, "two sealed segments in the cas store", func() bool { return segmentObjects(t, storeDir) == 4 })
 
 	children := pluginChildren(t, s.Pid())
 	if len(children) != 1 {
@@ -125,7 +134,7 @@ func TestExternalArchiverPluginSurvivesKill9(t *testing.T) {
 		}
 		return relaunched != 0
 	})
-	testserver.Eventually(t, "a later seal archived by the relaunched plugin", func() bool { return blobCount(storeDir) == 6 })
+	testserver.Eventually(t, "a later seal archived by the relaunched plugin", func() bool { return segmentObjects(t, storeDir) == 6 })
 	s.Stop()
 	// The plugin process ends with the server (orphans would be adopted by
 	// init, so look for the pid itself, not for children).

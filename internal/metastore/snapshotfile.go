@@ -41,6 +41,12 @@ func loadSnapshotFile(path string, cfg metadata.Config) (*metadata.State, uint64
 	if err != nil {
 		return nil, 0, fmt.Errorf("metastore: read snapshot: %w", err)
 	}
+	return decodeSnapshotFile(path, b, cfg)
+}
+
+// decodeSnapshotFile checks and loads the bytes of a snapshot file; name
+// says where they came from.
+func decodeSnapshotFile(path string, b []byte, cfg metadata.Config) (*metadata.State, uint64, error) {
 	if len(b) < snapshotHeaderBytes+snapshotTrailBytes || string(b[:4]) != snapshotMagic {
 		return nil, 0, fmt.Errorf("metastore: %s is not a snapshot (%d bytes)", path, len(b))
 	}

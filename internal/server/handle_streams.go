@@ -13,7 +13,7 @@ import (
 // partitionStats reads one partition's size from its open log.
 func (s *Server) partitionStats(streamID, topicID, partitionID uint32) partition.Stats {
 	if pl := s.parts.get(storage.PartitionKey{Stream: streamID, Topic: topicID, Partition: partitionID}); pl != nil {
-		return pl.stats()
+		return s.statsOf(pl) // with archived history
 	}
 	return partition.Stats{}
 }

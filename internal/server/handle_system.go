@@ -52,7 +52,7 @@ func (c *session) getStats(userID uint32) ([]byte, error) {
 		}
 	})
 	s.parts.each(func(pl *partitionLog) {
-		ps := pl.stats()
+		ps := s.statsOf(pl) // with archived history
 		st.SegmentsCount += uint32(ps.SegmentsCount)
 		st.MessagesCount += ps.MessagesCount
 		st.MessagesSizeBytes += ps.SizeBytes

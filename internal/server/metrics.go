@@ -176,10 +176,12 @@ func (s *Server) observe(obs metric.Observer, o *observers) {
 		obs.ObserveInt64(o.appendedBytes, int64(pl.traffic.appendedBytes.Load()), attrs)
 		obs.ObserveInt64(o.readMessages, int64(pl.traffic.readMessages.Load()), attrs)
 		obs.ObserveInt64(o.readBytes, int64(pl.traffic.readBytes.Load()), attrs)
-		st := pl.stats()
+		// st counts the archived history too (what consumers can read);
+		// the local segment count is the log's own.
+		st := s.statsOf(pl)
 		obs.ObserveInt64(o.messages, int64(st.MessagesCount), attrs)
 		local := attribute.NewSet(append(v.attrs.ToSlice(), attribute.String("tier", "local"))...)
-		obs.ObserveInt64(o.segments, int64(st.SegmentsCount), metric.WithAttributeSet(local))
+		obs.ObserveInt64(o.segments, int64(pl.stats().SegmentsCount), metric.WithAttributeSet(local))
 		s.observeTiers(obs, o, v)
 		for _, g := range v.groups {
 			obs.ObserveInt64(o.lag, int64(groupLag(st.FirstOffset, st.NextOffset, g)), metric.WithAttributeSet(g.attrs))

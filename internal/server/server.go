@@ -260,7 +260,17 @@ func (s *Server) open(ctx context.Context) error {
 	metaCfg.State.SegmentSizeBytes = uint64(s.cfg.System.Segment.Size)
 	metaCfg.State.TopicMessageExpiryDefaultMicros = expiryMicros(s.cfg.System.Topic.MessageExpiry)
 	metaCfg.State.TopicSizeBytesMaxDefault = uint64(s.cfg.System.Topic.MaxSize)
-	meta, err := metastore.Open(ctx, filepath.Join(path, "metadata"), metaCfg)
+	// Archivers start first: an empty node takes its metadata from them.
+	for _, t := range s.archivers {
+		if err := t.archiver.Start(ctx); err != nil {
+			return fmt.Errorf("server: archiver %q: %w", t.name, err)
+		}
+	}
+	metaDir := filepath.Join(path, "metadata")
+	if err := s.restoreMetadata(ctx, metaDir, metaCfg); err != nil {
+		return err
+	}
+	meta, err := metastore.Open(ctx, metaDir, metaCfg)
 	if err != nil {
 		return fmt.Errorf("server: metadata: %w", err)
 	}
@@ -271,11 +281,6 @@ func (s *Server) open(ctx context.Context) error {
 
 	if err := s.store.Start(ctx); err != nil {
 		return fmt.Errorf("server: storage %q: %w", s.cfg.Storage.Backend, err)
-	}
-	for _, t := range s.archivers {
-		if err := t.archiver.Start(ctx); err != nil {
-			return fmt.Errorf("server: archiver %q: %w", t.name, err)
-		}
 	}
 	s.parts = newPartitions(s.store, partition.Config{SegmentBytesMax: uint64(s.cfg.System.Segment.Size)}, s.cfg.System.Partition.Fsync, s.cfg.System.Dedup)
 	s.parts.fsyncs = s.fsyncs

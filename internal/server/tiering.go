@@ -1,17 +1,20 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/runnel-io/runnel/core/metadata"
 	"github.com/runnel-io/runnel/core/partition"
 	"github.com/runnel-io/runnel/internal/config"
+	"github.com/runnel-io/runnel/internal/metastore"
 	"github.com/runnel-io/runnel/internal/tiered"
 	"github.com/runnel-io/runnel/plugins/archiver"
 	"github.com/runnel-io/runnel/plugins/storage"
@@ -29,6 +32,12 @@ type tiers struct {
 	catalog *tiered.Catalog // nil without archivers
 	reader  *tiered.Reader  // nil without archivers or with archive_reads off
 	recent  *tiered.Recent  // nil when memory_cache_size is 0
+
+	// The metadata snapshot being archived (its sequence number and file)
+	// and when it was taken; owned by the archiving goroutine.
+	metaSeq  uint64
+	metaFile []byte
+	metaAt   time.Time
 }
 
 // openTiers builds L1 and, with archivers, the catalog (from every
@@ -112,6 +121,85 @@ func (s *Server) restorePartitions(ctx context.Context, listed bool) error {
 	return nil
 }
 
+// restoreMetadata gives a node that starts without metadata (an empty
+// data directory) the newest metadata snapshot its archivers hold, so
+// that it knows its users, streams, topics and consumer offsets again and
+// then serves the archived history (restorePartitions). It runs before the
+// metastore opens, with the archivers started. Without archivers, with
+// system.archive.restore_metadata off, or with metadata present, it does
+// nothing; with nothing archived the node starts fresh. An archive that
+// cannot be listed stops the start: a node starting empty beside metadata
+// it could not see would write over it.
+func (s *Server) restoreMetadata(ctx context.Context, dir string, cfg metastore.Config) error {
+	if len(s.archivers) == 0 || !s.cfg.System.Archive.RestoreMetadata {
+		return nil
+	}
+	if empty, err := metastore.Empty(dir); err != nil || !empty {
+		return err
+	}
+	type candidate struct {
+		target *archiveTarget
+		info   archiver.ObjectInfo
+		seq    uint64
+	}
+	var found []candidate
+	for _, a := range s.archivers {
+		lctx, cancel := context.WithTimeout(ctx, catalogListTimeout)
+		infos, err := a.archiver.List(lctx, tiered.MetadataKeyPrefix)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("server: no local metadata, and archiver %q cannot be listed for an archived snapshot "+
+				"(set system.archive.restore_metadata = false to start empty): %w", a.name, err)
+		}
+		if info, seq, ok := tiered.NewestMetadata(infos); ok {
+			found = append(found, candidate{a, info, seq})
+		}
+	}
+	slices.SortStableFunc(found, func(a, b candidate) int { return cmp.Compare(b.seq, a.seq) })
+	var errs []error
+	for _, c := range found {
+		file, err := getVerified(ctx, c.target.archiver, c.info)
+		if err == nil {
+			_, err = metastore.InstallSnapshot(dir, file, cfg)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("archiver %q, %s: %w", c.target.name, c.info.Key, err))
+			continue
+		}
+		s.log.Info("metadata restored from the archive", "archiver", c.target.name, "key", string(c.info.Key), "seq", c.seq)
+		return nil
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("server: restore metadata: %w", errors.Join(errs...))
+	}
+	return nil
+}
+
+// snapshotBytesMax bounds an archived metadata snapshot read back.
+const snapshotBytesMax = 1 << 30
+
+// getVerified reads a whole archived object and checks it against the
+// size and SHA-256 the listing gave.
+func getVerified(ctx context.Context, a archiver.Archiver, info archiver.ObjectInfo) ([]byte, error) {
+	if info.SizeBytes > snapshotBytesMax {
+		return nil, fmt.Errorf("%d bytes, over %d", info.SizeBytes, snapshotBytesMax)
+	}
+	body, err := a.Get(ctx, info.Key, 0, -1)
+	if err != nil {
+		return nil, err
+	}
+	defer body.Close()
+	b, err := io.ReadAll(io.LimitReader(body, info.SizeBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(b)
+	if got := hex.EncodeToString(sum[:]); int64(len(b)) != info.SizeBytes || got != info.SHA256 {
+		return nil, fmt.Errorf("read %d bytes with sha256 %s, listed %d bytes with %s", len(b), got, info.SizeBytes, info.SHA256)
+	}
+	return b, nil
+}
+
 func createEmptySegment(ctx context.Context, store storage.Store, id storage.SegmentID) error {
 	for _, kind := range []storage.FileKind{storage.FileLog, storage.FileIndex} {
 		f, err := store.Open(ctx, id, kind, true)
@@ -131,18 +219,64 @@ func (t *tiers) close() {
 	}
 }
 
-// withArchive lowers ps's first offset to the oldest archived offset that
-// leads without a gap up to the local log, so polls (First, Next without a
-// stored offset, Offset) can reach archived history.
+// withArchive adds to ps the archived history that leads without a gap up
+// to the local log: its first offset becomes the oldest archived one, so
+// polls (First, Next without a stored offset, Offset) can reach it, and
+// the messages count, size and segments count include the archived
+// segments no longer on local disk (GetTopic, GetStream, GetStats, and
+// stored offsets of a restored partition). Without archive reads the
+// archive is not served, so not counted.
 func (t *tiers) withArchive(key storage.PartitionKey, ps partition.Stats) partition.Stats {
 	if t.reader == nil {
 		return ps
 	}
 	if first, ok := t.catalog.First(key, ps.FirstOffset); ok {
+		segments, bytes := t.catalog.Below(key, first, ps.FirstOffset)
 		ps.FirstOffset = first
 		ps.MessagesCount = ps.NextOffset - first
+		ps.SizeBytes += bytes
+		ps.SegmentsCount += segments
+		if ps.MessagesCount > 0 {
+			ps.LastOffset = ps.NextOffset - 1
+		}
 	}
 	return ps
+}
+
+// statsOf is a partition's stats with its archived history (withArchive).
+func (s *Server) statsOf(pl *partitionLog) partition.Stats {
+	var ps partition.Stats
+	_ = pl.with(func(l *partition.Log) error {
+		ps = s.tiers.withArchive(pl.key, l.Stats())
+		return nil
+	})
+	return ps
+}
+
+// archivedTimestampStart turns a poll by timestamp into a poll by offset
+// when the timestamp falls in the archived history, below the local log,
+// found through the archived index. The archive is searched without the
+// partition's lock.
+func (s *Server) archivedTimestampStart(ctx context.Context, pl *partitionLog, q wire.PollMessagesRequest) (wire.PollMessagesRequest, error) {
+	if q.Strategy.Kind != wire.PollingTimestamp || s.tiers.reader == nil {
+		return q, nil
+	}
+	var localFirst, next uint64
+	_ = pl.with(func(l *partition.Log) error {
+		localFirst, next = l.FirstOffset(), l.NextOffset()
+		return nil
+	})
+	if first, ok := s.tiers.catalog.First(pl.key, localFirst); !ok || first == localFirst || next == 0 {
+		return q, nil // nothing archived below the local log
+	}
+	offset, ok, err := s.tiers.reader.OffsetAtTimestamp(ctx, pl.key, q.Strategy.Value, localFirst)
+	if err != nil {
+		return q, fmt.Errorf("server: poll %s by timestamp: %w", pl.key, err)
+	}
+	if ok {
+		q.Strategy = wire.PollingStrategy{Kind: wire.PollingOffset, Value: offset}
+	}
+	return q, nil
 }
 
 // pollRead reads a poll's messages through the tiers: L1 for recent
@@ -151,10 +285,14 @@ func (t *tiers) withArchive(key storage.PartitionKey, ps partition.Stats) partit
 // slow object store never stalls appends.
 func (s *Server) pollRead(ctx context.Context, pl *partitionLog, partitionID uint32, q wire.PollMessagesRequest,
 	stored uint64, hasStored bool, out []byte) ([]byte, uint32, uint64, error) {
+	q, err := s.archivedTimestampStart(ctx, pl, q)
+	if err != nil {
+		return out, 0, 0, err
+	}
 	var count uint32
 	var start, localFirst uint64
 	archived := false
-	err := pl.with(func(l *partition.Log) error {
+	err = pl.with(func(l *partition.Log) error {
 		ps := s.tiers.withArchive(pl.key, l.Stats())
 		wire.PutPolledHeader(out, partitionID, currentOffset(ps), 0)
 		var ok bool

@@ -129,9 +129,11 @@ func produce(t *testing.T, cli iggcon.Client, first, batches int) int {
 }
 
 // pollAll polls every message from offset 0 with the Iggy SDK and checks
-// each against what was sent: offset, id and payload, byte for byte.
-func pollAll(t *testing.T, cli iggcon.Client, total int) {
+// each against what was sent: offset, id and payload, byte for byte. It
+// returns their timestamps by offset.
+func pollAll(t *testing.T, cli iggcon.Client, total int) []uint64 {
 	t.Helper()
+	var stamps []uint64
 	consumer := iggcon.NewSingleConsumer(ident(t, uint32(1)))
 	p0 := uint32(0)
 	for offset := 0; offset < total; {
@@ -148,9 +150,11 @@ func pollAll(t *testing.T, cli iggcon.Client, total int) {
 				t.Fatalf("message at %d: offset %d, id %x, %d payload bytes; want id %x, %d bytes, equal",
 					offset, m.Header.Offset, m.Header.Id, len(m.Payload), want.Header.Id, len(want.Payload))
 			}
+			stamps = append(stamps, m.Header.Timestamp)
 			offset++
 		}
 	}
+	return stamps[:total] // the last poll may reach past total
 }
 
 // localBases lists the base offsets of the partition's local segments.
@@ -242,7 +246,12 @@ func TestLocalRetentionWaitsForS3AndPollsReadThrough(t *testing.T) {
 	if local[0] < 2*batchMessages*3 {
 		t.Fatalf("local segments start at %d: too few went to S3", local[0])
 	}
-	pollAll(t, cli, next)
+	stamps := pollAll(t, cli, next)
+	// By timestamp, older than anything local: found in the archived index.
+	polled, err := cli.PollMessages(ident(t, "tier"), ident(t, "t"), consumer, iggcon.TimestampPollingStrategy(stamps[1]), 1, false, &p0)
+	if want, _ := slices.BinarySearch(stamps, stamps[1]); err != nil || len(polled.Messages) != 1 || polled.Messages[0].Header.Offset != uint64(want) {
+		t.Fatalf("poll by the timestamp of message 1: %v, %+v; want offset %d", err, polled, want)
+	}
 
 	// A new connection reading from the start after a restart: the catalog
 	// is rebuilt from the bucket.

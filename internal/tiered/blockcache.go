@@ -7,6 +7,11 @@ import (
 	"github.com/runnel-io/runnel/plugins/archiver"
 )
 
+// freeBlocksMax bounds the block buffers kept for reuse: enough for the
+// blocks evicted while one read-ahead window arrives, without holding
+// memory beyond the cache's budget for long.
+const freeBlocksMax = 16
+
 // blockKey names one aligned block of an archived object.
 type blockKey struct {
 	key   archiver.Key
@@ -15,41 +20,92 @@ type blockKey struct {
 
 // blockCache keeps recently fetched blocks of archived objects, least
 // recently used dropped first once their bytes pass bytesMax, and tracks
-// fetches in flight so two readers of a block share one GET. Safe for
-// concurrent use.
+// fetches in flight so two readers of a block share one GET. Dropped
+// blocks are reused for later fetches (a sequential scan would otherwise
+// allocate, zero and page in a fresh buffer per block); a block handed to
+// a reader is pinned until released, so it is never reused under a copy.
+// Safe for concurrent use.
 type blockCache struct {
-	bytesMax int64
+	bytesMax   int64
+	blockBytes int64
 
 	mu       sync.Mutex
 	bytes    int64
 	lru      *list.List // of *cachedBlock, most recent at the front
 	blocks   map[blockKey]*list.Element
 	inflight map[blockKey]chan struct{}
+	free     [][]byte // buffers of blockBytes capacity, unused
 	hits     uint64
 	misses   uint64
 }
 
 type cachedBlock struct {
-	k blockKey
-	b []byte
+	k       blockKey
+	b       []byte
+	pins    int
+	dropped bool // out of the cache; reuse once unpinned
 }
 
-func newBlockCache(bytesMax int64) *blockCache {
-	return &blockCache{bytesMax: bytesMax, lru: list.New(), blocks: map[blockKey]*list.Element{}, inflight: map[blockKey]chan struct{}{}}
+func newBlockCache(bytesMax, blockBytes int64) *blockCache {
+	return &blockCache{bytesMax: bytesMax, blockBytes: blockBytes, lru: list.New(),
+		blocks: map[blockKey]*list.Element{}, inflight: map[blockKey]chan struct{}{}}
 }
 
-// get returns the cached block, or the channel of its fetch in flight
-// (closed when it ends), or neither.
-func (c *blockCache) get(k blockKey) ([]byte, <-chan struct{}) {
+// get returns the cached block, pinned (release it after use), or the
+// channel of its fetch in flight (closed when it ends), or neither.
+func (c *blockCache) get(k blockKey) (*cachedBlock, <-chan struct{}) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if el, ok := c.blocks[k]; ok {
 		c.lru.MoveToFront(el)
 		c.hits++
-		return el.Value.(*cachedBlock).b, nil
+		cb := el.Value.(*cachedBlock)
+		cb.pins++
+		return cb, nil
 	}
 	c.misses++
 	return nil, c.inflight[k]
+}
+
+// release unpins a block returned by get.
+func (c *blockCache) release(cb *cachedBlock) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cb.pins--
+	if cb.pins == 0 && cb.dropped {
+		c.recycle(cb.b)
+	}
+}
+
+// alloc returns a buffer of n bytes, reused when one is free. Its
+// contents are garbage: the caller overwrites all of it.
+func (c *blockCache) alloc(n int64) []byte {
+	if n == c.blockBytes {
+		c.mu.Lock()
+		if k := len(c.free); k > 0 {
+			b := c.free[k-1]
+			c.free[k-1] = nil
+			c.free = c.free[:k-1]
+			c.mu.Unlock()
+			return b[:n]
+		}
+		c.mu.Unlock()
+	}
+	return make([]byte, n)
+}
+
+// giveBack returns a buffer from alloc that was never handed to finish.
+func (c *blockCache) giveBack(b []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.recycle(b)
+}
+
+// recycle keeps b for reuse if it is a whole block. Called under mu.
+func (c *blockCache) recycle(b []byte) {
+	if int64(cap(b)) == c.blockBytes && len(c.free) < freeBlocksMax {
+		c.free = append(c.free, b[:cap(b)])
+	}
 }
 
 // present reports whether a block is cached or being fetched.
@@ -82,13 +138,14 @@ func (c *blockCache) claim(key archiver.Key, from, to int64) int64 {
 }
 
 // finish stores the fetched blocks (nil for a failed fetch) of a run
-// claimed from first on and wakes their waiters.
+// claimed from first on and wakes their waiters. The cache owns the
+// blocks from here on: the caller must be done with them.
 func (c *blockCache) finish(key archiver.Key, first, end int64, blocks [][]byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for b := first; b < end; b++ {
 		k := blockKey{key, b}
-		if i := b - first; int(i) < len(blocks) && c.bytesMax > 0 {
+		if i := b - first; int(i) < len(blocks) {
 			c.put(k, blocks[i])
 		}
 		if ch, ok := c.inflight[k]; ok {
@@ -100,19 +157,45 @@ func (c *blockCache) finish(key archiver.Key, first, end int64, blocks [][]byte)
 
 func (c *blockCache) put(k blockKey, b []byte) {
 	if int64(len(b)) > c.bytesMax {
+		c.recycle(b)
 		return
 	}
 	if el, ok := c.blocks[k]; ok {
-		c.bytes -= int64(len(el.Value.(*cachedBlock).b))
-		c.lru.Remove(el)
+		c.drop(el)
 	}
-	c.blocks[k] = c.lru.PushFront(&cachedBlock{k, b})
+	c.blocks[k] = c.lru.PushFront(&cachedBlock{k: k, b: b})
 	c.bytes += int64(len(b))
 	for c.bytes > c.bytesMax {
-		old := c.lru.Remove(c.lru.Back()).(*cachedBlock)
-		delete(c.blocks, old.k)
-		c.bytes -= int64(len(old.b))
+		c.drop(c.lru.Back())
 	}
+}
+
+// drop takes a block out of the cache; its buffer is reused once no
+// reader holds it.
+func (c *blockCache) drop(el *list.Element) {
+	cb := c.lru.Remove(el).(*cachedBlock)
+	delete(c.blocks, cb.k)
+	c.bytes -= int64(len(cb.b))
+	cb.dropped = true
+	if cb.pins == 0 {
+		c.recycle(cb.b)
+	}
+}
+
+// reset drops every cached and free block, so that a closed reader holds
+// no memory even while something still refers to it. Blocks pinned by
+// readers stay theirs.
+func (c *blockCache) reset() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for el := c.lru.Front(); el != nil; el = el.Next() {
+		el.Value.(*cachedBlock).dropped = true
+	}
+	c.lru.Init()
+	clear(c.blocks)
+	c.bytes = 0
+	c.free = nil
+	c.bytesMax = 0 // nothing fetched later is kept either
 }
 
 // stats returns the cached bytes, hits and misses.

@@ -237,6 +237,20 @@ func (c *Catalog) Ranges(key storage.PartitionKey) []Range {
 	return out
 }
 
+// Below sums the archived segments of key within [from, before):
+// how many, and their log bytes.
+func (c *Catalog) Below(key storage.PartitionKey, from, before uint64) (segments int, logBytes uint64) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	for _, e := range c.parts[key] {
+		if e.ID.BaseOffset >= from && e.Next <= before {
+			segments++
+			logBytes += uint64(e.LogBytes)
+		}
+	}
+	return segments, logBytes
+}
+
 // Next is one past the newest archived offset of key; ok is false when
 // nothing of key is archived.
 func (c *Catalog) Next(key storage.PartitionKey) (uint64, bool) {

@@ -22,8 +22,9 @@ const (
 	// readEntriesMax bounds the index entries one read step loads (64 KiB),
 	// as the local log does.
 	readEntriesMax = 4096
-	// prefetchesMax bounds read-ahead GETs in flight across all readers.
-	prefetchesMax = 4
+	// prefetchesMax bounds read-ahead GETs in flight across all readers;
+	// their bytes are bounded too (prefetchBytesMax).
+	prefetchesMax = 8
 )
 
 // ReaderConfig sizes the L3 reader.
@@ -45,12 +46,14 @@ type Reader struct {
 	cfg       ReaderConfig
 	cache     *blockCache
 
-	bg        context.Context
-	stop      context.CancelFunc
-	mu        sync.Mutex // orders wg.Add against Close's Wait
-	closed    bool
-	wg        sync.WaitGroup
-	prefetchq chan struct{} // slots for read-ahead GETs
+	bg               context.Context
+	stop             context.CancelFunc
+	mu               sync.Mutex // orders wg.Add against Close's Wait
+	closed           bool
+	wg               sync.WaitGroup
+	prefetches       int   // read-ahead GETs in flight, under mu
+	prefetchBytes    int64 // their bytes, under mu
+	prefetchBytesMax int64
 }
 
 // NewReader reads the segments cat lists from archivers (by name). Close
@@ -63,17 +66,29 @@ func NewReader(cat *Catalog, archivers map[string]archiver.Archiver, cfg ReaderC
 		return nil, fmt.Errorf("tiered: reader config %+v: block size outside [%d, %d] or a negative size", cfg, blockBytesMin, blockBytesMax)
 	}
 	bg, stop := context.WithCancel(context.Background())
-	return &Reader{cat: cat, archivers: archivers, cfg: cfg, cache: newBlockCache(cfg.CacheBytesMax),
-		bg: bg, stop: stop, prefetchq: make(chan struct{}, prefetchesMax)}, nil
+	// Read-ahead lands in the cache: with more than half of it in flight,
+	// arriving blocks would push out blocks fetched ahead and not read yet.
+	prefetchBytesMax := max(cfg.CacheBytesMax/2, cfg.ReadAheadBytes)
+	return &Reader{cat: cat, archivers: archivers, cfg: cfg, cache: newBlockCache(cfg.CacheBytesMax, cfg.BlockBytes),
+		bg: bg, stop: stop, prefetchBytesMax: prefetchBytesMax}, nil
 }
 
-// Close stops read-ahead and waits for its GETs to end. Idempotent.
+// Close stops read-ahead, waits for its GETs to end and drops the cache.
+// Idempotent.
 func (r *Reader) Close() {
 	r.mu.Lock()
 	r.closed = true
 	r.mu.Unlock()
 	r.stop()
 	r.wg.Wait()
+	r.cache.reset()
+}
+
+// Prefetching is the number of read-ahead GETs in flight.
+func (r *Reader) Prefetching() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.prefetches
 }
 
 // CacheStats reports the block cache's bytes, hits and misses.
@@ -187,6 +202,7 @@ func (rd *segmentRead) step(ctx context.Context, seg Segment, logObj, indexObj o
 		rd.dst = rd.dst[:at]
 		return 0, err
 	}
+	rd.r.prefetchNext(seg, int64(end))
 	good, n, cerr := rd.check(seg, logObj.key, rel, rd.dst[at:], start, take)
 	rd.dst = rd.dst[:at+int(good)]
 	if cerr != nil && (rd.count > 0 || n > 0) {
@@ -264,7 +280,8 @@ func (rd *segmentRead) check(seg Segment, logKey archiver.Key, rel uint32, b []b
 }
 
 // readAt fills p from obj at off through the block cache, fetching missing
-// runs of blocks with one ranged GET each, then starts read-ahead.
+// runs of blocks with one ranged GET each. Read-ahead past p starts first,
+// so that its GET runs while this one does.
 func (r *Reader) readAt(ctx context.Context, obj object, p []byte, off int64) error {
 	if len(p) == 0 {
 		return nil
@@ -274,10 +291,12 @@ func (r *Reader) readAt(ctx context.Context, obj object, p []byte, off int64) er
 	}
 	bs := r.cfg.BlockBytes
 	first, last := off/bs, (off+int64(len(p))-1)/bs
+	r.readAhead(obj, last+1)
 	for b := first; b <= last; {
-		data, wait := r.cache.get(blockKey{obj.key, b})
-		if data != nil {
-			copyBlock(p, off, b*bs, data)
+		cb, wait := r.cache.get(blockKey{obj.key, b})
+		if cb != nil {
+			copyBlock(p, off, b*bs, cb.b)
+			r.cache.release(cb)
 			b++
 			continue
 		}
@@ -301,7 +320,7 @@ func (r *Reader) readAt(ctx context.Context, obj object, p []byte, off int64) er
 		}
 		b = end
 	}
-	r.readAhead(obj, last+1)
+	r.readAhead(obj, last+1) // in case every slot was busy before
 	return nil
 }
 
@@ -316,17 +335,17 @@ func copyBlock(p []byte, off, at int64, data []byte) {
 
 // fetch GETs blocks [from, to) of obj, claimed by the caller, with one
 // ranged request from the first holder that answers (resuming where a
-// failed holder stopped). Each block goes to the cache, waking its
-// waiters, as soon as it has arrived, and to deliver; blocks not fetched
+// failed holder stopped). Each block goes to deliver and then to the
+// cache, waking its waiters, as soon as it has arrived; blocks not fetched
 // are released.
 func (r *Reader) fetch(ctx context.Context, obj object, from, to int64, deliver func(block int64, data []byte)) error {
 	next := from
 	defer func() { r.cache.finish(obj.key, next, to, nil) }()
 	got := func(data []byte) {
-		r.cache.finish(obj.key, next, next+1, [][]byte{data})
 		if deliver != nil {
-			deliver(next, data)
+			deliver(next, data) // before the cache owns (and may reuse) data
 		}
+		r.cache.finish(obj.key, next, next+1, [][]byte{data})
 		next++
 	}
 	bs := r.cfg.BlockBytes
@@ -336,7 +355,7 @@ func (r *Reader) fetch(ctx context.Context, obj object, from, to int64, deliver 
 		if a == nil {
 			continue
 		}
-		err := readBlocks(ctx, a, obj.key, next*bs, min(to*bs, obj.size), bs, got)
+		err := r.readBlocks(ctx, a, obj.key, next*bs, min(to*bs, obj.size), got)
 		if err == nil {
 			return nil
 		}
@@ -351,9 +370,9 @@ func (r *Reader) fetch(ctx context.Context, obj object, from, to int64, deliver 
 	return errors.Join(errs...)
 }
 
-// readBlocks reads [start, end) of key in blocks of bs bytes, straight
-// from the response body (no second copy), handing each to got.
-func readBlocks(ctx context.Context, a archiver.Archiver, key archiver.Key, start, end, bs int64, got func([]byte)) error {
+// readBlocks reads [start, end) of key in blocks, straight from the
+// response body into reused buffers, handing each to got.
+func (r *Reader) readBlocks(ctx context.Context, a archiver.Archiver, key archiver.Key, start, end int64, got func([]byte)) error {
 	if start >= end {
 		return nil
 	}
@@ -362,9 +381,11 @@ func readBlocks(ctx context.Context, a archiver.Archiver, key archiver.Key, star
 		return err
 	}
 	defer body.Close()
+	bs := r.cfg.BlockBytes
 	for at := start; at < end; at += bs {
-		b := make([]byte, min(bs, end-at))
+		b := r.cache.alloc(min(bs, end-at))
 		if _, err := io.ReadFull(body, b); err != nil {
+			r.cache.giveBack(b)
 			return fmt.Errorf("get %s [%d, %d): %w", key, start, end, err)
 		}
 		got(b)
@@ -375,8 +396,9 @@ func readBlocks(ctx context.Context, a archiver.Archiver, key archiver.Key, star
 // readAhead keeps the read-ahead window after block from filled: once
 // less than half of it is cached or in flight, the first missing block and
 // a whole window's worth after it are fetched in the background with one
-// GET, so a sequential reader meets few, large requests. It skips when all
-// read-ahead slots are busy: read-ahead must never queue behind itself.
+// GET, so a sequential reader meets few, large requests, and two requests
+// of one reader overlap. It skips when the read-ahead slots or bytes are
+// used up: read-ahead must never queue behind itself.
 func (r *Reader) readAhead(obj object, from int64) {
 	if r.cfg.ReadAheadBytes == 0 || r.cfg.CacheBytesMax == 0 {
 		return
@@ -391,35 +413,58 @@ func (r *Reader) readAhead(obj object, from int64) {
 	if b >= blocksInObject || b-from > window/2 {
 		return
 	}
-	end := r.cache.claim(obj.key, b, min(b+window, blocksInObject))
-	if end == b {
+	end := min(b+window, blocksInObject)
+	bytes := min(end*bs, obj.size) - b*bs
+	if !r.startPrefetch(bytes) {
 		return
 	}
-	if !r.startPrefetch() {
-		r.cache.finish(obj.key, b, end, nil)
+	end = r.cache.claim(obj.key, b, end)
+	if end == b {
+		r.endPrefetch(bytes)
 		return
 	}
 	go func() {
-		defer func() { <-r.prefetchq; r.wg.Done() }()
+		defer r.endPrefetch(bytes)
 		// A failure is not reported here: a foreground read of the same
 		// blocks tries again and reports it.
 		_ = r.fetch(r.bg, obj, b, end, nil)
 	}()
 }
 
-// startPrefetch takes a read-ahead slot, unless none is free or the reader
-// is closed.
-func (r *Reader) startPrefetch() bool {
+// startPrefetch takes a read-ahead slot for bytes, unless none is free,
+// the bytes in flight would pass their bound, or the reader is closed.
+func (r *Reader) startPrefetch(bytes int64) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.closed {
+	if r.closed || r.prefetches >= prefetchesMax || r.prefetchBytes+bytes > r.prefetchBytesMax {
 		return false
 	}
-	select {
-	case r.prefetchq <- struct{}{}:
-		r.wg.Add(1)
-		return true
-	default:
-		return false
+	r.prefetches++
+	r.prefetchBytes += bytes
+	r.wg.Add(1)
+	return true
+}
+
+func (r *Reader) endPrefetch(bytes int64) {
+	r.mu.Lock()
+	r.prefetches--
+	r.prefetchBytes -= bytes
+	r.mu.Unlock()
+	r.wg.Done()
+}
+
+// prefetchNext starts read-ahead of the segment after seg (its index and
+// the start of its log) when a sequential read has come within one
+// read-ahead window of seg's end, so the next segment's first poll does
+// not wait for two round trips.
+func (r *Reader) prefetchNext(seg Segment, logPos int64) {
+	if r.cfg.ReadAheadBytes == 0 || r.cfg.CacheBytesMax == 0 || seg.LogBytes-logPos > r.cfg.ReadAheadBytes {
+		return
 	}
+	next, holders, err := r.cat.Find(seg.ID.PartitionKey, seg.Next)
+	if err != nil || next.ID.BaseOffset != seg.Next {
+		return
+	}
+	r.readAhead(object{archiver.SegmentKey(next.ID, storage.FileIndex), next.IndexBytes, holders}, 0)
+	r.readAhead(object{archiver.SegmentKey(next.ID, storage.FileLog), next.LogBytes, holders}, 0)
 }

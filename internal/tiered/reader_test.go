@@ -4,9 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
+	"runtime"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/runnel-io/runnel/internal/s3test"
 	"github.com/runnel-io/runnel/internal/tiered"
@@ -200,4 +204,106 @@ func TestReaderOverS3(t *testing.T) {
 	before := segs[len(segs)-1].ID.BaseOffset
 	r := newReader(t, cat, archivers, tiered.ReaderConfig{CacheBytesMax: 4 << 20, ReadAheadBytes: 1 << 20, BlockBytes: 256 << 10})
 	checkFrames(t, readAll(t, r, before, 64, 1<<20), tl.frames[:before])
+}
+
+// countingArchiver counts the GETs of each key.
+type countingArchiver struct {
+	archiver.Archiver
+	mu   sync.Mutex
+	gets map[archiver.Key]int
+}
+
+func (c *countingArchiver) Get(ctx context.Context, key archiver.Key, position, lengthBytes int64) (io.ReadCloser, error) {
+	c.mu.Lock()
+	c.gets[key]++
+	c.mu.Unlock()
+	return c.Archiver.Get(ctx, key, position, lengthBytes)
+}
+
+func (c *countingArchiver) count(key archiver.Key) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gets[key]
+}
+
+// TestReaderPrefetchesNextSegment: a sequential read nearing the end of a
+// segment fetches the next segment's index and first log blocks in the
+// background, so the poll that crosses over finds them cached.
+func TestReaderPrefetchesNextSegment(t *testing.T) {
+	tl := buildLog(t, 256<<10, 1<<20, 20)
+	disk := startDiskArchiver(t, t.TempDir())
+	ids := tl.archive(t, disk)
+	ca := &countingArchiver{Archiver: disk, gets: map[archiver.Key]int{}}
+	archivers := map[string]archiver.Archiver{"cold": ca}
+	cat := catalogFromListing(t, archivers, "cold")
+	r := newReader(t, cat, archivers, tiered.ReaderConfig{CacheBytesMax: 4 << 20, ReadAheadBytes: 512 << 10, BlockBytes: 64 << 10})
+	segs := tl.log.Segments()
+	// Read all of segment 0 (stopping there), as a consumer would.
+	end := segs[0].NextOffset
+	for offset := uint64(0); offset < end; {
+		_, n, err := r.Read(context.Background(), testKey, offset, end, 50, 1<<20, nil)
+		if err != nil || n == 0 {
+			t.Fatalf("read at %d: %d, %v", offset, n, err)
+		}
+		offset += uint64(n)
+	}
+	next := ids[1]
+	deadline := time.Now().Add(10 * time.Second)
+	for ca.count(archiver.SegmentKey(next, storage.FileIndex)) == 0 || ca.count(archiver.SegmentKey(next, storage.FileLog)) == 0 ||
+		r.Prefetching() > 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the next segment was not prefetched")
+		}
+		runtime.Gosched()
+	}
+	// The crossing poll is served from the cache, without a GET.
+	_, _, missesBefore := r.CacheStats()
+	buf, n, err := r.Read(context.Background(), testKey, end, end+10, 10, 1<<20, nil)
+	if err != nil || n != 10 {
+		t.Fatalf("read at %d: %d, %v", end, n, err)
+	}
+	checkFrames(t, splitFrames(t, buf), tl.frames[end:end+10])
+	if _, _, misses := r.CacheStats(); misses != missesBefore {
+		t.Fatalf("the first poll of the next segment missed the cache %d times", misses-missesBefore)
+	}
+	if got := ca.count(archiver.SegmentKey(next, storage.FileLog)); got != 1 {
+		t.Fatalf("%d GETs of the next segment's log, want the one prefetch", got)
+	}
+}
+
+// TestReaderFindsTimestamps: batch i of buildLog is stamped 1_000_000+i,
+// so the first message at or after that stamp is the batch's first; stamps
+// past the archive (or past before) are not found.
+func TestReaderFindsTimestamps(t *testing.T) {
+	const batch = 20
+	tl := buildLog(t, 256<<10, 2<<20, batch)
+	a := startDiskArchiver(t, t.TempDir())
+	tl.archive(t, a)
+	archivers := map[string]archiver.Archiver{"cold": a}
+	cat := catalogFromListing(t, archivers, "cold")
+	segs := tl.log.Segments()
+	before := segs[len(segs)-1].ID.BaseOffset
+	batches := before / batch // every archived batch is whole: segments seal between appends
+	ctx := context.Background()
+	for _, cfg := range []tiered.ReaderConfig{{}, {CacheBytesMax: 1 << 20, BlockBytes: 4 << 10}} {
+		r := newReader(t, cat, archivers, cfg)
+		for _, i := range []uint64{0, 1, 7, batches / 2, batches - 1} {
+			off, ok, err := r.OffsetAtTimestamp(ctx, testKey, 1_000_000+i, before)
+			if err != nil || !ok || off != i*batch {
+				t.Fatalf("stamp of batch %d: offset %d, %v, %v; want %d", i, off, ok, err, i*batch)
+			}
+		}
+		if off, ok, err := r.OffsetAtTimestamp(ctx, testKey, 5, before); err != nil || !ok || off != 0 {
+			t.Fatalf("stamp before everything: %d, %v, %v; want offset 0", off, ok, err)
+		}
+		if _, ok, err := r.OffsetAtTimestamp(ctx, testKey, 1_000_000+batches, before); err != nil || ok {
+			t.Fatalf("stamp past the archive: found %v, %v", ok, err)
+		}
+		if _, ok, err := r.OffsetAtTimestamp(ctx, testKey, 1_000_000+10, 10*batch); err != nil || ok {
+			t.Fatalf("stamp at before: found %v, %v", ok, err)
+		}
+		if _, ok, err := r.OffsetAtTimestamp(ctx, storage.PartitionKey{Stream: 9}, 0, 100); err != nil || ok {
+			t.Fatalf("unknown partition: found %v, %v", ok, err)
+		}
+	}
 }
