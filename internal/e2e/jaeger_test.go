@@ -1,0 +1,122 @@
+//go:build jaeger
+
+package e2e
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/runnel-io/runnel/internal/jaegertest"
+	"github.com/runnel-io/runnel/sdk/consumer"
+	"github.com/runnel-io/runnel/sdk/producer"
+	"github.com/runnel-io/runnel/sdk/tracing"
+	"github.com/runnel-io/runnel/sdk/wire"
+)
+
+// jaegerTracer exports the test's own spans, as service, to Jaeger.
+func jaegerTracer(t *testing.T, j *jaegertest.Jaeger, service string) trace.Tracer {
+	t.Helper()
+	exp, err := otlptracegrpc.New(context.Background(), otlptracegrpc.WithEndpoint(j.OTLPGRPCAddr()), otlptracegrpc.WithInsecure())
+	mustNoErr(t, "exporter", err)
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp),
+		sdktrace.WithResource(resource.NewSchemaless(attribute.String("service.name", service))))
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	return tp.Tracer("e2e")
+}
+
+// The same producer → server → consumer trace as
+// TestTraceFromProducerThroughServerToConsumer, but received by a real
+// Jaeger and read back through its query API: the server's OTLP exporter
+// and the SDK's propagation work against a production receiver, not only
+// against the in-process sink. Jaeger takes no metrics or logs, so the
+// server sends traces only. Build tag jaeger: `make test-jaeger` builds
+// Jaeger first, which is too slow for `make test`.
+func TestTraceInJaegerFromProducerThroughServerToConsumer(t *testing.T) {
+	j := jaegertest.Start(t)
+	s := startServer(t, "RUNNEL_TELEMETRY_ENABLED=true", "RUNNEL_TELEMETRY_SERVICE_NAME=runnel",
+		"RUNNEL_TELEMETRY_TRACES_TRANSPORT=grpc", "RUNNEL_TELEMETRY_TRACES_ENDPOINT="+j.OTLPGRPCAddr(),
+		"RUNNEL_TELEMETRY_TRACES_EXPORT_INTERVAL=20ms",
+		"RUNNEL_TELEMETRY_METRICS_TRANSPORT=none", "RUNNEL_TELEMETRY_LOGS_TRANSPORT=none")
+	c := runnelClient(t, s)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	stream, topic := wire.NamedID("jaeger"), wire.NamedID("orders")
+	_, err := c.CreateStream(ctx, "jaeger")
+	mustNoErr(t, "create stream", err)
+	_, err = c.CreateTopic(ctx, wire.CreateTopicRequest{StreamID: stream, Name: "orders", PartitionsCount: 1, CompressionAlgorithm: 1})
+	mustNoErr(t, "create topic", err)
+
+	// Producer side.
+	prodCtx, prodSpan := jaegerTracer(t, j, "test-producer").Start(ctx, "produce order", trace.WithSpanKind(trace.SpanKindProducer))
+	p, err := producer.New(ctx, c, producer.Config{Stream: stream, Topic: topic, Headers: tracing.Headers})
+	mustNoErr(t, "producer", err)
+	mustNoErr(t, "send", p.SendSync(prodCtx, producer.Message{Payload: []byte("order-1")}))
+	mustNoErr(t, "producer close", p.Close(ctx))
+	prodSpan.End()
+	traceID := prodSpan.SpanContext().TraceID().String()
+	producerSpanID := prodSpan.SpanContext().SpanID().String()
+
+	// Consumer side.
+	k, err := consumer.New(ctx, c, consumer.Config{Stream: stream, Topic: topic, Name: "jaeger", Strategy: wire.PollFirst()})
+	mustNoErr(t, "consumer", err)
+	defer func() { _ = k.Close(context.Background()) }()
+	var msgs []consumer.Message
+	for len(msgs) == 0 && ctx.Err() == nil {
+		msgs, err = k.Poll(ctx)
+		mustNoErr(t, "poll", err)
+	}
+	if len(msgs) != 1 || string(msgs[0].Payload) != "order-1" {
+		t.Fatalf("polled %+v", msgs)
+	}
+	_, consSpan := jaegerTracer(t, j, "test-consumer").Start(tracing.ContextFromMessage(ctx, msgs[0]), "process order",
+		trace.WithSpanKind(trace.SpanKindConsumer))
+	consSpan.End()
+
+	find := func(spans []jaegertest.Span, service, name string) (jaegertest.Span, bool) {
+		for _, sp := range spans {
+			if sp.TraceID == traceID && sp.Service == service && sp.Name == name {
+				return sp, true
+			}
+		}
+		return jaegertest.Span{}, false
+	}
+	spans, err := j.WaitForTraces(ctx, "test-producer", func(spans []jaegertest.Span) bool {
+		_, a := find(spans, "test-producer", "produce order")
+		_, b := find(spans, "runnel", "runnel.SendMessages")
+		_, c := find(spans, "runnel", "runnel.partition.append")
+		_, d := find(spans, "test-consumer", "process order")
+		return a && b && c && d
+	})
+	if err != nil {
+		t.Fatalf("trace %s incomplete in Jaeger: %v; got %+v\nserver output:\n%s", traceID, err, spans, s.Output())
+	}
+	prod, _ := find(spans, "test-producer", "produce order")
+	if prod.SpanID != producerSpanID || prod.ParentSpanID != "" || prod.Kind != "producer" {
+		t.Fatalf("producer span %+v: want the root producer span %s", prod, producerSpanID)
+	}
+	send, _ := find(spans, "runnel", "runnel.SendMessages")
+	if send.ParentSpanID != producerSpanID || send.Kind != "server" {
+		t.Fatalf("server span %+v is not a server child of the producer span %s", send, producerSpanID)
+	}
+	for k, want := range map[string]string{"runnel.command": "SendMessages", "runnel.command.code": "101",
+		"runnel.stream": "jaeger", "runnel.topic": "orders", "runnel.messages.count": "1", "runnel.status_code": "0"} {
+		if got := send.Tags[k]; got != want {
+			t.Errorf("server span tag %s = %q, want %q (all: %v)", k, got, want, send.Tags)
+		}
+	}
+	appendSpan, _ := find(spans, "runnel", "runnel.partition.append")
+	if appendSpan.ParentSpanID != send.SpanID {
+		t.Fatalf("append span %+v is not a child of the SendMessages span %s", appendSpan, send.SpanID)
+	}
+	cons, _ := find(spans, "test-consumer", "process order")
+	if cons.ParentSpanID != producerSpanID || cons.Kind != "consumer" {
+		t.Fatalf("consumer span %+v is not a consumer child of the producer span %s", cons, producerSpanID)
+	}
+}
