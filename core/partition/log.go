@@ -496,29 +496,11 @@ func (r *reader) plan(seg *segment, rel uint32, entries []byte, k uint32) (end u
 // their index entries. It returns the bytes and count of the good frames
 // before the first bad one, and the error for that one.
 func (r *reader) check(seg *segment, rel uint32, entries, b []byte, start uint64, take uint32) (uint64, uint32, error) {
-	var p uint64
-	for j := range take {
-		size := uint64(len(b)) - p // the last frame ends the region
-		if j+1 < take {
-			size = uint64(getEntry(entries[int(j+1)*entrySize:]).position) - start - p
-		}
-		offset := seg.base() + uint64(rel+j)
-		reason := ""
-		if size < wire.MessageHeaderSize {
-			reason = fmt.Sprintf("index leaves %d bytes for the frame", size)
-		} else if h := wire.DecodeMessageHeader(b[p:]); h.Size() != size {
-			reason = fmt.Sprintf("frame declares %d bytes, index gives it %d", h.Size(), size)
-		} else if h.Offset != offset {
-			reason = fmt.Sprintf("offset %d where %d belongs", h.Offset, offset)
-		} else if wire.MessageChecksum(b[p:p+size]) != h.Checksum {
-			reason = "checksum mismatch"
-		} else {
-			p += size
-			continue
-		}
-		return p, j, &CorruptionError{Path: r.l.store.Path(seg.id, storage.FileLog), Position: int64(start + p), Offset: offset, Reason: reason}
+	good, n, fault := CheckFrames(b, start, entries, seg.base()+uint64(rel), take)
+	if fault != nil {
+		return good, n, &CorruptionError{Path: r.l.store.Path(seg.id, storage.FileLog), Position: int64(start + good), Offset: fault.Offset, Reason: fault.Reason}
 	}
-	return p, take, nil
+	return good, n, nil
 }
 
 // Close releases every descriptor. It does not sync: call Sync first.

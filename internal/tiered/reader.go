@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/runnel-io/runnel/core/partition"
 	"github.com/runnel-io/runnel/plugins/archiver"
 	"github.com/runnel-io/runnel/plugins/storage"
 	"github.com/runnel-io/runnel/sdk/wire"
@@ -191,7 +192,7 @@ func (rd *segmentRead) step(ctx context.Context, seg Segment, logObj, indexObj o
 	if err := rd.r.readAt(ctx, indexObj, rd.entries, int64(rel)*wire.IndexEntrySize); err != nil {
 		return 0, err
 	}
-	start := uint64(position(rd.entries, 0))
+	start := uint64(partition.IndexPosition(rd.entries, 0))
 	end, take, err := rd.plan(seg, indexObj.key, rel, k)
 	if err != nil || take == 0 {
 		return 0, err
@@ -216,25 +217,21 @@ func (rd *segmentRead) step(ctx context.Context, seg Segment, logObj, indexObj o
 	return n, nil
 }
 
-func position(entries []byte, j uint32) uint32 {
-	return binary.LittleEndian.Uint32(entries[int(j)*wire.IndexEntrySize+4:])
-}
-
 // plan checks k index entries from rel and decides how many messages fit
 // the byte budget and where the last one ends.
 func (rd *segmentRead) plan(seg Segment, indexKey archiver.Key, rel, k uint32) (end uint64, take uint32, err error) {
 	entries := rd.entries
-	first := uint64(position(entries, 0))
+	first := uint64(partition.IndexPosition(entries, 0))
 	end = first
 	for j := range k {
 		e := entries[int(j)*wire.IndexEntrySize:]
-		if got := binary.LittleEndian.Uint32(e); got != rel+j || uint64(position(entries, j)) != end {
+		if got := binary.LittleEndian.Uint32(e); got != rel+j || uint64(partition.IndexPosition(entries, j)) != end {
 			return 0, 0, &CorruptionError{Key: indexKey, Offset: seg.ID.BaseOffset + uint64(rel+j),
-				Reason: fmt.Sprintf("entry (relative offset %d, position %d) does not continue the index (want %d at %d)", got, position(entries, j), rel+j, end)}
+				Reason: fmt.Sprintf("entry (relative offset %d, position %d) does not continue the index (want %d at %d)", got, partition.IndexPosition(entries, j), rel+j, end)}
 		}
 		next := uint64(seg.LogBytes)
 		if int(j+1)*wire.IndexEntrySize < len(entries) {
-			next = uint64(position(entries, j+1))
+			next = uint64(partition.IndexPosition(entries, j+1))
 		}
 		if next <= end || next > uint64(seg.LogBytes) {
 			return 0, 0, &CorruptionError{Key: indexKey, Offset: seg.ID.BaseOffset + uint64(rel+j+1),
@@ -250,33 +247,14 @@ func (rd *segmentRead) plan(seg Segment, indexKey archiver.Key, rel, k uint32) (
 	return end, take, nil
 }
 
-// check verifies take frames in b (read from the log at start) against
-// the index entries: size, offset, checksum. It returns the bytes and
-// count of the good frames before the first bad one, and its error.
+// check verifies the take frames in b, read from the archived log at
+// start, as a local read does (partition.CheckFrames).
 func (rd *segmentRead) check(seg Segment, logKey archiver.Key, rel uint32, b []byte, start uint64, take uint32) (uint64, uint32, error) {
-	var p uint64
-	for j := range take {
-		size := uint64(len(b)) - p
-		if j+1 < take {
-			size = uint64(position(rd.entries, j+1)) - start - p
-		}
-		offset := seg.ID.BaseOffset + uint64(rel+j)
-		reason := ""
-		if size < wire.MessageHeaderSize {
-			reason = fmt.Sprintf("index leaves %d bytes for the frame", size)
-		} else if h := wire.DecodeMessageHeader(b[p:]); h.Size() != size {
-			reason = fmt.Sprintf("frame declares %d bytes, index gives it %d", h.Size(), size)
-		} else if h.Offset != offset {
-			reason = fmt.Sprintf("offset %d where %d belongs", h.Offset, offset)
-		} else if wire.MessageChecksum(b[p:p+size]) != h.Checksum {
-			reason = "checksum mismatch"
-		} else {
-			p += size
-			continue
-		}
-		return p, j, &CorruptionError{Key: logKey, Offset: offset, Reason: reason}
+	good, n, fault := partition.CheckFrames(b, start, rd.entries, seg.ID.BaseOffset+uint64(rel), take)
+	if fault != nil {
+		return good, n, &CorruptionError{Key: logKey, Offset: fault.Offset, Reason: fault.Reason}
 	}
-	return p, take, nil
+	return good, n, nil
 }
 
 // readAt fills p from obj at off through the block cache, fetching missing
