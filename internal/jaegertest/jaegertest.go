@@ -1,9 +1,7 @@
 package jaegertest
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -13,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/runnel-io/runnel/internal/testserver"
 )
 
 const (
@@ -91,7 +91,7 @@ func FindBinary() (string, error) {
 		}
 		return p, nil
 	}
-	root, err := moduleRoot()
+	root, err := testserver.ModuleRoot()
 	if err != nil {
 		return "", fmt.Errorf("jaegertest: jaeger binary not found: $%s is not set and %w", EnvBinary, err)
 	}
@@ -100,26 +100,6 @@ func FindBinary() (string, error) {
 		return "", fmt.Errorf("jaegertest: jaeger binary not found ($%s is not set, %s: %w); run `make tools-jaeger` to build it", EnvBinary, p, err)
 	}
 	return p, nil
-}
-
-// moduleRoot walks up from the working directory (a test runs in its
-// package's directory) to the root module's go.mod, past nested modules.
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
-		if err == nil && bytes.Contains(b, []byte("module github.com/runnel-io/runnel\n")) {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("the runnel root go.mod is not above the working directory")
-		}
-		dir = parent
-	}
 }
 
 // OTLPGRPCAddr is the OTLP/gRPC receiver's host:port (no scheme).

@@ -1,7 +1,6 @@
 package s3test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -21,6 +20,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/runnel-io/runnel/internal/testserver"
 )
 
 const (
@@ -114,7 +115,7 @@ func FindBinary() (string, error) {
 		}
 		return p, nil
 	}
-	if root, err := moduleRoot(); err == nil {
+	if root, err := testserver.ModuleRoot(); err == nil {
 		p := filepath.Join(root, ".tools", "bin", "versitygw")
 		if _, err := os.Stat(p); err == nil {
 			return p, nil
@@ -124,26 +125,6 @@ func FindBinary() (string, error) {
 		return p, nil
 	}
 	return "", errors.New("s3test: versitygw not found (not at $" + EnvBinary + ", <module root>/.tools/bin/versitygw or on PATH); `make tools` installs it")
-}
-
-// moduleRoot walks up from the working directory (a test runs in its
-// package's directory) to the root module's go.mod, past nested modules.
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
-		if err == nil && bytes.Contains(b, []byte("module github.com/runnel-io/runnel\n")) {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("s3test: root go.mod not found")
-		}
-		dir = parent
-	}
 }
 
 func freeAddr() (string, error) {
