@@ -14,10 +14,6 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/runnel-io/runnel/internal/jaegertest"
-	"github.com/runnel-io/runnel/sdk/consumer"
-	"github.com/runnel-io/runnel/sdk/producer"
-	"github.com/runnel-io/runnel/sdk/tracing"
-	"github.com/runnel-io/runnel/sdk/wire"
 )
 
 // jaegerTracer exports the test's own spans, as service, to Jaeger.
@@ -44,40 +40,10 @@ func TestTraceInJaegerFromProducerThroughServerToConsumer(t *testing.T) {
 		"RUNNEL_TELEMETRY_TRACES_TRANSPORT=grpc", "RUNNEL_TELEMETRY_TRACES_ENDPOINT="+j.OTLPGRPCAddr(),
 		"RUNNEL_TELEMETRY_TRACES_EXPORT_INTERVAL=20ms",
 		"RUNNEL_TELEMETRY_METRICS_TRANSPORT=none", "RUNNEL_TELEMETRY_LOGS_TRANSPORT=none")
-	c := runnelClient(t, s)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	stream, topic := wire.NamedID("jaeger"), wire.NamedID("orders")
-	_, err := c.CreateStream(ctx, "jaeger")
-	mustNoErr(t, "create stream", err)
-	_, err = c.CreateTopic(ctx, wire.CreateTopicRequest{StreamID: stream, Name: "orders", PartitionsCount: 1, CompressionAlgorithm: 1})
-	mustNoErr(t, "create topic", err)
-
-	// Producer side.
-	prodCtx, prodSpan := jaegerTracer(t, j, "test-producer").Start(ctx, "produce order", trace.WithSpanKind(trace.SpanKindProducer))
-	p, err := producer.New(ctx, c, producer.Config{Stream: stream, Topic: topic, Headers: tracing.Headers})
-	mustNoErr(t, "producer", err)
-	mustNoErr(t, "send", p.SendSync(prodCtx, producer.Message{Payload: []byte("order-1")}))
-	mustNoErr(t, "producer close", p.Close(ctx))
-	prodSpan.End()
-	traceID := prodSpan.SpanContext().TraceID().String()
-	producerSpanID := prodSpan.SpanContext().SpanID().String()
-
-	// Consumer side.
-	k, err := consumer.New(ctx, c, consumer.Config{Stream: stream, Topic: topic, Name: "jaeger", Strategy: wire.PollFirst()})
-	mustNoErr(t, "consumer", err)
-	defer func() { _ = k.Close(context.Background()) }()
-	var msgs []consumer.Message
-	for len(msgs) == 0 && ctx.Err() == nil {
-		msgs, err = k.Poll(ctx)
-		mustNoErr(t, "poll", err)
-	}
-	if len(msgs) != 1 || string(msgs[0].Payload) != "order-1" {
-		t.Fatalf("polled %+v", msgs)
-	}
-	_, consSpan := jaegerTracer(t, j, "test-consumer").Start(tracing.ContextFromMessage(ctx, msgs[0]), "process order",
-		trace.WithSpanKind(trace.SpanKindConsumer))
-	consSpan.End()
+	traceID, producerSpanID := produceAndConsumeTraced(ctx, t, runnelClient(t, s), "jaeger",
+		func(service string) trace.Tracer { return jaegerTracer(t, j, service) })
 
 	find := func(spans []jaegertest.Span, service, name string) (jaegertest.Span, bool) {
 		for _, sp := range spans {

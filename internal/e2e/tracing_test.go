@@ -12,11 +12,49 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/runnel-io/runnel/internal/otlptest"
+	"github.com/runnel-io/runnel/sdk/client"
 	"github.com/runnel-io/runnel/sdk/consumer"
 	"github.com/runnel-io/runnel/sdk/producer"
 	"github.com/runnel-io/runnel/sdk/tracing"
 	"github.com/runnel-io/runnel/sdk/wire"
 )
+
+// produceAndConsumeTraced sends one message inside a producer span of the
+// tracer tracerFor("test-producer") gives, through the SDK producer with
+// sdk/tracing.Headers, polls it back and ends a consumer span of
+// tracerFor("test-consumer") continued from the message's headers. It
+// returns the trace and the producer span ids.
+func produceAndConsumeTraced(ctx context.Context, t *testing.T, c *client.Client, streamName string, tracerFor func(service string) trace.Tracer) (traceID, producerSpanID string) {
+	t.Helper()
+	stream, topic := wire.NamedID(streamName), wire.NamedID("orders")
+	_, err := c.CreateStream(ctx, streamName)
+	mustNoErr(t, "create stream", err)
+	_, err = c.CreateTopic(ctx, wire.CreateTopicRequest{StreamID: stream, Name: "orders", PartitionsCount: 1, CompressionAlgorithm: 1})
+	mustNoErr(t, "create topic", err)
+
+	prodCtx, prodSpan := tracerFor("test-producer").Start(ctx, "produce order", trace.WithSpanKind(trace.SpanKindProducer))
+	p, err := producer.New(ctx, c, producer.Config{Stream: stream, Topic: topic, Headers: tracing.Headers})
+	mustNoErr(t, "producer", err)
+	mustNoErr(t, "send", p.SendSync(prodCtx, producer.Message{Payload: []byte("order-1")}))
+	mustNoErr(t, "producer close", p.Close(ctx))
+	prodSpan.End()
+
+	k, err := consumer.New(ctx, c, consumer.Config{Stream: stream, Topic: topic, Name: streamName, Strategy: wire.PollFirst()})
+	mustNoErr(t, "consumer", err)
+	defer func() { _ = k.Close(context.Background()) }()
+	var msgs []consumer.Message
+	for len(msgs) == 0 && ctx.Err() == nil {
+		msgs, err = k.Poll(ctx)
+		mustNoErr(t, "poll", err)
+	}
+	if len(msgs) != 1 || string(msgs[0].Payload) != "order-1" {
+		t.Fatalf("polled %+v", msgs)
+	}
+	_, consSpan := tracerFor("test-consumer").Start(tracing.ContextFromMessage(ctx, msgs[0]), "process order",
+		trace.WithSpanKind(trace.SpanKindConsumer))
+	consSpan.End()
+	return prodSpan.SpanContext().TraceID().String(), prodSpan.SpanContext().SpanID().String()
+}
 
 // testTracer exports the test's own spans, as service, to the receiver.
 func testTracer(t *testing.T, rcv *otlptest.Receiver, service string) trace.Tracer {
@@ -41,40 +79,10 @@ func TestTraceFromProducerThroughServerToConsumer(t *testing.T) {
 		"RUNNEL_TELEMETRY_METRICS_ENDPOINT="+rcv.Addr(), "RUNNEL_TELEMETRY_METRICS_EXPORT_INTERVAL=50ms",
 		"RUNNEL_TELEMETRY_LOGS_TRANSPORT=http", "RUNNEL_TELEMETRY_LOGS_ENDPOINT="+rcv.HTTPAddr(),
 		"RUNNEL_TELEMETRY_LOGS_EXPORT_INTERVAL=50ms")
-	c := runnelClient(t, s)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	stream, topic := wire.NamedID("traced"), wire.NamedID("orders")
-	_, err := c.CreateStream(ctx, "traced")
-	mustNoErr(t, "create stream", err)
-	_, err = c.CreateTopic(ctx, wire.CreateTopicRequest{StreamID: stream, Name: "orders", PartitionsCount: 1, CompressionAlgorithm: 1})
-	mustNoErr(t, "create topic", err)
-
-	// Producer side.
-	prodCtx, prodSpan := testTracer(t, rcv, "test-producer").Start(ctx, "produce order", trace.WithSpanKind(trace.SpanKindProducer))
-	p, err := producer.New(ctx, c, producer.Config{Stream: stream, Topic: topic, Headers: tracing.Headers})
-	mustNoErr(t, "producer", err)
-	mustNoErr(t, "send", p.SendSync(prodCtx, producer.Message{Payload: []byte("order-1")}))
-	mustNoErr(t, "producer close", p.Close(ctx))
-	prodSpan.End()
-	traceID := prodSpan.SpanContext().TraceID().String()
-	producerSpanID := prodSpan.SpanContext().SpanID().String()
-
-	// Consumer side.
-	k, err := consumer.New(ctx, c, consumer.Config{Stream: stream, Topic: topic, Name: "tracer", Strategy: wire.PollFirst()})
-	mustNoErr(t, "consumer", err)
-	defer func() { _ = k.Close(context.Background()) }()
-	var msgs []consumer.Message
-	for len(msgs) == 0 && ctx.Err() == nil {
-		msgs, err = k.Poll(ctx)
-		mustNoErr(t, "poll", err)
-	}
-	if len(msgs) != 1 || string(msgs[0].Payload) != "order-1" {
-		t.Fatalf("polled %+v", msgs)
-	}
-	consTracer := testTracer(t, rcv, "test-consumer")
-	_, consSpan := consTracer.Start(tracing.ContextFromMessage(ctx, msgs[0]), "process order", trace.WithSpanKind(trace.SpanKindConsumer))
-	consSpan.End()
+	traceID, producerSpanID := produceAndConsumeTraced(ctx, t, runnelClient(t, s), "traced",
+		func(service string) trace.Tracer { return testTracer(t, rcv, service) })
 
 	byService := func(spans []otlptest.Span, service, name string) (otlptest.Span, bool) {
 		for _, sp := range spans {
