@@ -36,7 +36,7 @@ build: plugins
 
 # External plugin bundles, one directory each under bin/plugins with the
 # binary, its describe manifest and SHA256SUMS (the digest [plugins] wants).
-PLUGIN_BUNDLES := cas:./examples/casarchiver/cmd/runnel-plugin-cas storage:./cmd/runnel-plugin-storage
+PLUGIN_BUNDLES := cas:./examples/casarchiver/cmd/runnel-plugin-cas storage:./cmd/runnel-plugin-storage transport:./cmd/runnel-plugin-transport
 plugins:
 	@set -e; for b in $(PLUGIN_BUNDLES); do \
 		name=$${b%%:*}; pkg=$${b#*:}; dir=$(BIN)/plugins/$$name; mkdir -p $$dir; \

@@ -11,13 +11,14 @@ import (
 )
 
 // Binaries built once per test process by TestMain.
-var serverBinary, casPluginBinary, storagePluginBinary string
+var serverBinary, casPluginBinary, storagePluginBinary, transportPluginBinary string
 
 func TestMain(m *testing.M) {
 	testserver.Main(m, map[string]*string{
 		"cmd/runnel-server":                          &serverBinary,
 		"examples/casarchiver/cmd/runnel-plugin-cas": &casPluginBinary,
 		"cmd/runnel-plugin-storage":                  &storagePluginBinary,
+		"cmd/runnel-plugin-transport":                &transportPluginBinary,
 	})
 }
 

@@ -2,10 +2,12 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"strconv"
+	"sync"
 
 	"github.com/runnel-io/runnel/internal/config"
 	"github.com/runnel-io/runnel/plugins/component"
@@ -38,9 +40,42 @@ func newListeners(ctx context.Context, cfg *config.Config, logger *slog.Logger, 
 			closeListeners(ctx, out)
 			return nil, fmt.Errorf("server: config: transport %q: %w", slot.Name, err)
 		}
+		if e.Source.External() {
+			t = &isolatedListener{Transport: t, name: slot.Name, log: logger, closed: make(chan struct{})}
+		}
 		out = append(out, listener{name: slot.Name, kind: slot.Type, transport: t})
 	}
 	return out, nil
+}
+
+// isolatedListener keeps the failure of a plugin's listener to itself: if
+// the plugin behind it becomes unavailable (its process died), the error
+// is logged and Serve waits for the shutdown instead of returning it, so
+// the server keeps serving on its other listeners rather than stopping.
+type isolatedListener struct {
+	transport.Transport
+	name      string
+	log       *slog.Logger
+	closed    chan struct{}
+	closeOnce sync.Once
+}
+
+func (l *isolatedListener) Serve(ctx context.Context, h transport.Handler) error {
+	err := l.Transport.Serve(ctx, h)
+	if err == nil || !errors.Is(err, component.ErrUnavailable) {
+		return err
+	}
+	l.log.Error("transport plugin failed; this listener is down, the others keep serving", "transport", l.name, "error", err)
+	select {
+	case <-ctx.Done():
+	case <-l.closed:
+	}
+	return nil
+}
+
+func (l *isolatedListener) Close(ctx context.Context) error {
+	l.closeOnce.Do(func() { close(l.closed) })
+	return l.Transport.Close(ctx)
 }
 
 func closeListeners(ctx context.Context, ls []listener) {

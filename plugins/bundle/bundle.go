@@ -44,6 +44,9 @@ func Describe(set registry.Set) Manifest {
 	for _, f := range set.Archiver {
 		m.Components = append(m.Components, Component{Kind: f.Info.Kind, Name: f.Info.Name, Stability: f.Info.Stability})
 	}
+	for _, f := range set.Transport {
+		m.Components = append(m.Components, Component{Kind: f.Info.Kind, Name: f.Info.Name, Stability: f.Info.Stability})
+	}
 	return m
 }
 
@@ -54,10 +57,10 @@ func Check(set registry.Set) error {
 	if err := component.CheckName(set.Name); err != nil {
 		return fmt.Errorf("bundle: set name: %w", err)
 	}
-	if len(set.Transport) > 0 {
-		return fmt.Errorf("bundle %s: transport plugins cannot be served out of process yet (archivers and storage only)", set.Name)
+	if len(set.Telemetry) > 0 {
+		return fmt.Errorf("bundle %s: telemetry exporters cannot be served out of process (archivers, storage and transports only)", set.Name)
 	}
-	if len(set.Archiver)+len(set.Storage) == 0 {
+	if len(set.Archiver)+len(set.Storage)+len(set.Transport) == 0 {
 		return fmt.Errorf("bundle %s: provides no plugins", set.Name)
 	}
 	var reg registry.Registry // reuses the registry's own checks

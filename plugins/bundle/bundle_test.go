@@ -10,6 +10,7 @@ import (
 	"github.com/runnel-io/runnel/plugins/archiver"
 	"github.com/runnel-io/runnel/plugins/component"
 	"github.com/runnel-io/runnel/plugins/registry"
+	"github.com/runnel-io/runnel/plugins/telemetry"
 	"github.com/runnel-io/runnel/plugins/transport"
 )
 
@@ -41,6 +42,29 @@ func TestDescribe(t *testing.T) {
 	}
 }
 
+func transportFactory(name string) component.Factory[transport.Transport] {
+	return component.Factory[transport.Transport]{
+		Info: component.Info{Kind: component.KindTransport, Name: name, Stability: component.StabilityDevelopment},
+		New: func(context.Context, component.Env, map[string]any) (transport.Transport, error) {
+			return nil, nil
+		},
+	}
+}
+
+// TestDescribeTransports: a bundle of transports alone is servable and
+// its manifest lists them.
+func TestDescribeTransports(t *testing.T) {
+	set := registry.Set{Name: "edge", Version: "1", Transport: []component.Factory[transport.Transport]{transportFactory("tcp_ext")}}
+	var stdout, stderr bytes.Buffer
+	if code := run(set, []string{"describe"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	want := `{"bundle":"edge","version":"1","protocols":[1],"components":[{"kind":"transport","name":"tcp_ext","stability":"development"}]}`
+	if got := strings.TrimSpace(stdout.String()); got != want {
+		t.Fatalf("describe printed\n%s\nwant\n%s", got, want)
+	}
+}
+
 func TestCheckRefuses(t *testing.T) {
 	ok := archiverFactory("glacier")
 	for _, tc := range []struct {
@@ -50,7 +74,7 @@ func TestCheckRefuses(t *testing.T) {
 		{registry.Set{Name: "Acme", Archiver: []component.Factory[archiver.Archiver]{ok}}, "set name"},
 		{registry.Set{Name: "acme"}, "provides no plugins"},
 		{registry.Set{Name: "acme", Archiver: []component.Factory[archiver.Archiver]{ok, ok}}, "collides"},
-		{registry.Set{Name: "acme", Archiver: []component.Factory[archiver.Archiver]{ok}, Transport: []component.Factory[transport.Transport]{{}}}, "archivers and storage only"},
+		{registry.Set{Name: "acme", Archiver: []component.Factory[archiver.Archiver]{ok}, Telemetry: []component.Factory[telemetry.Exporter]{{}}}, "archivers, storage and transports only"},
 	} {
 		var stdout, stderr bytes.Buffer
 		if code := run(tc.set, []string{"describe"}, &stdout, &stderr); code != 1 || !strings.Contains(stderr.String(), tc.want) {

@@ -9,7 +9,8 @@
 // set's plugins with hashicorp/go-plugin over gRPC, one configured
 // instance per process. Run by hand, it says so and exits.
 //
-// Kinds served over the boundary today: archiver and storage (storage
-// moves its bytes through shared memory; Linux only). A set with
-// transport factories is refused (see Check) rather than half served.
+// Kinds served over the boundary: archiver, storage (bytes through
+// shared memory; Linux only) and transport (the plugin owns the listening
+// socket and calls the host's Handler back over gRPC). A set with
+// telemetry exporters is refused (see Check) rather than half served.
 package bundle

@@ -10,5 +10,6 @@
 // suite. RunArchiverBinary does the same against a built bundle binary,
 // launched the way runnel-server launches it. RunStore and RunStoreBinary
 // do it for storage backends (storagetest.Run), through the shared
-// memory data path.
+// memory data path; RunTransport and RunTransportBinary for transports
+// (transporttest.Run), with the host's Handler called back over gRPC.
 package bundletest

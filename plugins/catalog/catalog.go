@@ -88,9 +88,10 @@ type Catalog struct {
 	logger  *slog.Logger
 	bundles []*extBundle
 
-	mu        sync.Mutex
-	instances map[*RemoteArchiver]struct{}
-	stores    map[*RemoteStore]struct{}
+	mu         sync.Mutex
+	instances  map[*RemoteArchiver]struct{}
+	stores     map[*RemoteStore]struct{}
+	transports map[*RemoteTransport]struct{}
 }
 
 // extBundle is one verified bundle.
@@ -107,7 +108,8 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Catalog, error
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	c := &Catalog{cfg: cfg.withDefaults(), logger: logger, instances: make(map[*RemoteArchiver]struct{}), stores: make(map[*RemoteStore]struct{})}
+	c := &Catalog{cfg: cfg.withDefaults(), logger: logger, instances: make(map[*RemoteArchiver]struct{}),
+		stores: make(map[*RemoteStore]struct{}), transports: make(map[*RemoteTransport]struct{})}
 	seen := make(map[string]bool)
 	for _, ref := range cfg.Bundles {
 		if err := component.CheckName(ref.Name); err != nil {
@@ -171,8 +173,10 @@ func checkManifest(m bundle.Manifest) error {
 		if err := component.CheckName(comp.Name); err != nil {
 			return err
 		}
-		if comp.Kind != component.KindArchiver && comp.Kind != component.KindStorage {
-			return fmt.Errorf("provides %s %q, which this server cannot run out of process (archivers and storage only)", comp.Kind, comp.Name)
+		switch comp.Kind {
+		case component.KindArchiver, component.KindStorage, component.KindTransport:
+		default:
+			return fmt.Errorf("provides %s %q, which this server cannot run out of process (archivers, storage and transports only)", comp.Kind, comp.Name)
 		}
 	}
 	return nil
@@ -219,6 +223,9 @@ func (c *Catalog) Instances() []Instance {
 	for s := range c.stores {
 		out = append(out, Instance{Kind: component.KindStorage, Name: s.name, Bundle: s.bundle, PID: s.PID()})
 	}
+	for t := range c.transports {
+		out = append(out, Instance{Kind: component.KindTransport, Name: t.name, Bundle: t.bundle, PID: t.PID()})
+	}
 	slices.SortFunc(out, func(a, b Instance) int {
 		return strings.Compare(a.Bundle+"/"+string(a.Kind)+"/"+a.Name, b.Bundle+"/"+string(b.Kind)+"/"+b.Name)
 	})
@@ -229,12 +236,15 @@ func (c *Catalog) Instances() []Instance {
 // resort at shutdown for instances their owner did not close.
 func (c *Catalog) Close(ctx context.Context) error {
 	c.mu.Lock()
-	open := make([]component.Component, 0, len(c.instances)+len(c.stores))
+	open := make([]component.Component, 0, len(c.instances)+len(c.stores)+len(c.transports))
 	for r := range c.instances {
 		open = append(open, r)
 	}
 	for s := range c.stores {
 		open = append(open, s)
+	}
+	for t := range c.transports {
+		open = append(open, t)
 	}
 	c.mu.Unlock()
 	var firstErr error
@@ -265,5 +275,15 @@ func (c *Catalog) trackStore(s *RemoteStore, on bool) {
 		c.stores[s] = struct{}{}
 	} else {
 		delete(c.stores, s)
+	}
+}
+
+func (c *Catalog) trackTransport(t *RemoteTransport, on bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if on {
+		c.transports[t] = struct{}{}
+	} else {
+		delete(c.transports, t)
 	}
 }

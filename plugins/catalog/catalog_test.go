@@ -141,7 +141,7 @@ func TestBadBundlesRefused(t *testing.T) {
 		name, body, want string
 	}{
 		{"future", `echo '{"bundle":"f","version":"9","protocols":[7],"components":[{"kind":"archiver","name":"x"}]}'`, "protocols [7]"},
-		{"transport", `echo '{"bundle":"s","version":"1","protocols":[1],"components":[{"kind":"transport","name":"x"}]}'`, "cannot run out of process"},
+		{"telemetry", `echo '{"bundle":"s","version":"1","protocols":[1],"components":[{"kind":"telemetry","name":"x"}]}'`, "cannot run out of process"},
 		{"garbage", `echo hello`, "bad manifest"},
 		{"failing", `echo oops >&2; exit 3`, "oops"},
 	} {

@@ -15,8 +15,11 @@
 // Restarts are logged and counted (Instances, RemoteArchiver.Restarts).
 // A storage instance (RemoteStore) moves its bytes through shared memory
 // (see pluginrpc) and is not relaunched: open files cannot be resumed, so
-// its calls fail with ErrUnavailable and the host stops. Close kills the
-// process; it is idempotent.
+// its calls fail with ErrUnavailable and the host stops. A transport
+// instance (RemoteTransport) owns its listening socket in the plugin and
+// calls the host's Handler back; it is not relaunched either: its Serve
+// returns an error wrapping ErrUnavailable that names the instance, the
+// bundle and the process. Close kills the process; it is idempotent.
 //
 // The host must call plugin.CleanupClients (hashicorp/go-plugin) on exit
 // as a last resort for processes that an early return left behind.

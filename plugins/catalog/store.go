@@ -172,6 +172,8 @@ func (c *Catalog) registrySet(b *extBundle) registry.Set {
 			set.Archiver = append(set.Archiver, c.archiverFactory(b, comp))
 		case component.KindStorage:
 			set.Storage = append(set.Storage, c.storeFactory(b, comp.Name, comp.Stability))
+		case component.KindTransport:
+			set.Transport = append(set.Transport, c.transportFactory(b, comp.Name, comp.Stability))
 		}
 	}
 	return set

@@ -30,6 +30,10 @@ func SourceBundle(set string) Source { return Source("bundle:" + set) }
 // SourceExternal is a set served by an external bundle process.
 func SourceExternal(bundle string) Source { return Source("external:" + bundle) }
 
+// External reports a plugin that runs in its own process (a bundle binary
+// from [plugins]), which can fail on its own without the server failing.
+func (s Source) External() bool { return strings.HasPrefix(string(s), "external:") }
+
 // Entry is one registered implementation.
 type Entry[T component.Component] struct {
 	Factory component.Factory[T]

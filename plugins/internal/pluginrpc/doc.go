@@ -1,7 +1,7 @@
 // Package pluginrpc is the wire between the host and an external plugin
 // bundle: the go-plugin handshake and plugin sets, and the gRPC adapters
 // that make a remote implementation satisfy the same Go interface as a
-// built-in one (today: archiver.Archiver).
+// built-in one (archiver.Archiver, storage.Store, transport.Transport).
 //
 // There is no protoc in the build, so the gRPC services are described by
 // hand (grpc.ServiceDesc with handler funcs, see service.go) and every
@@ -37,6 +37,20 @@
 // no TLS. Requests on the data path do not carry the caller's context to
 // the plugin: a cancelled call returns at once, and the slots it used are
 // never reused (the plugin may still be writing them).
+//
+// A transport runs in the plugin and calls the host back: the host
+// serves runnel.plugin.v1.TransportHost on a go-plugin broker connection
+// (TransportClient.Serve), and the plugin's transport gets a stub Handler
+// that opens one bidirectional Conn stream per client connection, with
+// the connection's context. Connect is the stream's first message (a
+// refusal is the stream's error status), each Handle one request frame
+// and one response frame (binary, see transport_service.go), and
+// Disconnected the plugin's CloseSend, answered when the host's
+// Disconnected has returned. Per-connection order is the stream's order;
+// cancelling the connection's context in the plugin cancels the stream,
+// which cancels the host's Handle ctx. Serve and Close are streams too,
+// so their ends can be signalled (CloseSend, a "force" message) rather
+// than cancelled: the plugin drains and reports, and the host waits.
 //
 // Bump ProtocolVersion on any incompatible change to a service here.
 package pluginrpc

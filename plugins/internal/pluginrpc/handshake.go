@@ -36,8 +36,9 @@ const PluginArchiver = "archiver"
 func PluginSets(set registry.Set, logger *slog.Logger) map[int]plugin.PluginSet {
 	return map[int]plugin.PluginSet{
 		ProtocolVersion: {
-			PluginArchiver: &ArchiverPlugin{Factories: set.Archiver, Logger: logger},
-			PluginStorage:  &StoragePlugin{Factories: set.Storage, Logger: logger},
+			PluginArchiver:  &ArchiverPlugin{Factories: set.Archiver, Logger: logger},
+			PluginStorage:   &StoragePlugin{Factories: set.Storage, Logger: logger},
+			PluginTransport: &TransportPlugin{Factories: set.Transport, Logger: logger},
 		},
 	}
 }
