@@ -34,6 +34,9 @@ func TestJournalWrapAndRestartFromCheckpoint(t *testing.T) {
 	if got := c.nodes[0].r.CommitMin(); got != 51 {
 		t.Fatalf("restart executed up to op %d, want 51 (checkpoint 48 + replay of 49..51)", got)
 	}
+	if rep := c.nodes[0].r.RestartReport(); rep.CheckpointOp != 48 || rep.Kept != 3 || rep.Head != 51 {
+		t.Fatalf("restart report %+v, want checkpoint 48, head 51, 3 ops kept", rep)
+	}
 	if c.nodes[0].sm.Digest() != digest {
 		t.Fatal("state after restart differs")
 	}
@@ -83,5 +86,41 @@ func TestConfigRejectsJournalWithoutSlack(t *testing.T) {
 	cfg := vsr.Config{ReplicaCount: 3, PipelineMax: 8, JournalSlots: 16, CheckpointInterval: 8}
 	if err := cfg.WithDefaults().Validate(); err == nil {
 		t.Fatal("interval 8 + 2×pipeline 8 > 16 slots accepted")
+	}
+}
+
+// Restart reports what it found: kept, faulty, torn, stale and
+// misdirected records of a wrapped journal.
+func TestRestartReport(t *testing.T) {
+	c := newClusterConfig(t, smallJournal(1))
+	s := c.register(0, 9)
+	for i := range uint64(50) {
+		c.appendOK(0, 9, s, i+1)
+	}
+	if got := c.nodes[0].r.RestartReport(); got != (vsr.RestartReport{}) {
+		t.Fatalf("report of a new replica: %+v", got)
+	}
+	c.crash(0)
+	j := c.nodes[0].journal // ops 36..51 in slots 4..15, 0..3; checkpoint at 48
+	if len(j) != 16 {
+		t.Fatalf("journal holds %d slots, want 16", len(j))
+	}
+	faulty := j[51%16]
+	faulty.Prepare = append([]byte(nil), faulty.Prepare...)
+	faulty.Prepare[vsr.HeaderSize] ^= 1 // body unreadable, redundant header intact
+	j[51%16] = faulty
+	torn := j[50%16]
+	torn.Prepare = append([]byte(nil), torn.Prepare...)
+	torn.Prepare[0] ^= 1 // header checksum of the prepare fails
+	torn.Header = nil    // the redundant header never landed
+	j[50%16] = torn
+	misdirected := j[5]
+	misdirected.Slot = 6 // slot 5's record read back from slot 6
+	j[6] = misdirected
+	c.restart(0)
+	want := vsr.RestartReport{CheckpointOp: 48, Head: 51, Kept: 1, Faulty: 1, Torn: 1,
+		Stale: 12, Misdirected: 1}
+	if got := c.nodes[0].r.RestartReport(); got != want {
+		t.Fatalf("report %+v, want %+v", got, want)
 	}
 }

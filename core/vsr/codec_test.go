@@ -135,3 +135,66 @@ func TestRunnelMachineAssignsOffsetsAtApply(t *testing.T) {
 		t.Fatalf("malformed append: %+v", r)
 	}
 }
+
+// SuperblockSizeMax is the size of the largest superblock the decoder
+// accepts; one more view header is refused.
+func TestSuperblockSizeMax(t *testing.T) {
+	h := testPrepare().Header
+	sb := Superblock{Seq: 1, Cluster: 3, ViewHeaders: make([]Header, suffixHeadersMax)}
+	for i := range sb.ViewHeaders {
+		sb.ViewHeaders[i] = h
+	}
+	enc := sb.Encode()
+	if len(enc) != SuperblockSizeMax {
+		t.Fatalf("largest superblock is %d bytes, SuperblockSizeMax %d", len(enc), SuperblockSizeMax)
+	}
+	if _, ok := decodeSuperblock(enc); !ok {
+		t.Fatal("largest superblock does not decode")
+	}
+	sb.ViewHeaders = append(sb.ViewHeaders, h)
+	if _, ok := decodeSuperblock(sb.Encode()); ok {
+		t.Fatal("superblock over SuperblockSizeMax decoded")
+	}
+}
+
+func TestPrepareSize(t *testing.T) {
+	p := testPrepare()
+	enc := p.Encode()
+	op, size, ok := PrepareSize(enc[:HeaderSize])
+	if !ok || op != p.Op || size != len(enc) {
+		t.Fatalf("PrepareSize = %d, %d, %v; want %d, %d, true", op, size, ok, p.Op, len(enc))
+	}
+	if _, _, ok := PrepareSize(enc[:HeaderSize-1]); ok {
+		t.Fatal("short header accepted")
+	}
+	if _, _, ok := PrepareSize(make([]byte, HeaderSize)); ok {
+		t.Fatal("zero header accepted")
+	}
+	for i := range HeaderSize * 8 {
+		b := append([]byte(nil), enc[:HeaderSize]...)
+		b[i/8] ^= 1 << (i % 8)
+		if _, _, ok := PrepareSize(b); ok {
+			t.Fatalf("flip of header bit %d accepted", i)
+		}
+	}
+	big := &Prepare{Header: p.Header, Body: make([]byte, PrepareBodySizeMax+1)}
+	big.seal()
+	if _, _, ok := PrepareSize(big.Encode()[:HeaderSize]); ok {
+		t.Fatal("body over PrepareBodySizeMax accepted")
+	}
+}
+
+func TestVerifyCheckpoint(t *testing.T) {
+	data := []byte("checkpoint bytes")
+	sb := Superblock{CheckpointOp: 8, CheckpointSize: uint64(len(data)), CheckpointChecksum: checksumOf(data)}
+	if err := sb.VerifyCheckpoint(data); err != nil {
+		t.Fatal(err)
+	}
+	bad := append([]byte(nil), data...)
+	bad[3] ^= 1
+	for _, b := range [][]byte{bad, data[:len(data)-1], nil} {
+		if err := sb.VerifyCheckpoint(b); !errors.Is(err, ErrCheckpointMismatch) {
+			t.Fatalf("checkpoint %q: %v", b, err)
+		}
+	}
+}

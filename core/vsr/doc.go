@@ -67,8 +67,13 @@
 // is covered by the durable checkpoint (a primary queues requests, a
 // backup drops prepares until then; CheckpointInterval + 2·PipelineMax ≤
 // JournalSlots). Restart restores the checkpoint, then replays the
-// journal suffix it can verify. In-memory log entries below both the
-// checkpoint and the journal window are dropped.
+// journal suffix it can verify; Replica.RestartReport counts what it
+// found (kept, faulty, torn, stale, misdirected records). In-memory log
+// entries below both the checkpoint and the journal window are dropped.
+// Hosts need no knowledge of the encodings: SuperblockSizeMax sizes a
+// superblock copy, PrepareSize reads how long a journal record is (after
+// verifying its header) and Superblock.VerifyCheckpoint checks checkpoint
+// bytes against the superblock.
 //
 // State transfer (sync.go): a replica asked for an op its journal no
 // longer holds answers with the first chunk of its durable checkpoint if

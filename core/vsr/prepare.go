@@ -136,6 +136,22 @@ func DecodePrepare(b []byte) (*Prepare, error) {
 	return p, nil
 }
 
+// PrepareSize verifies the header at the start of an encoded prepare (its
+// checksum, reserved bytes and body limit) and returns the prepare's op
+// and encoded size (HeaderSize + body). A host reading a journal slot
+// calls it on the slot's first HeaderSize bytes to learn how many bytes
+// to read, and whether the record is above its checkpoint, without
+// trusting unverified fields. ok is false for a header that does not
+// verify: the record is unreadable (the body is not checked here;
+// DecodePrepare does that).
+func PrepareSize(header []byte) (op uint64, size int, ok bool) {
+	h, ok := decodeHeaderRecord(header)
+	if !ok || h.BodySize > PrepareBodySizeMax {
+		return 0, 0, false
+	}
+	return h.Op, HeaderSize + int(h.BodySize), true
+}
+
 // decodeHeaderRecord parses and verifies a redundant header record.
 func decodeHeaderRecord(b []byte) (Header, bool) {
 	if len(b) < HeaderSize {

@@ -40,6 +40,28 @@ type JournalRecord struct {
 	Header  []byte
 }
 
+// RestartReport says what Restart found in the durable state, for the
+// host to log and count. Kept, Faulty and Truncated count ops; Torn, Stale
+// and Misdirected count journal records (slots).
+type RestartReport struct {
+	CheckpointOp uint64 // the checkpoint restored (0: none)
+	Head         uint64 // head of the log restart rebuilt
+	// Executed counts ops above the checkpoint that Restart itself
+	// executed (up to the durable commit number); the rest execute once
+	// the replica learns the view.
+	Executed uint64
+	Kept     int // ops whose prepare verified, placed in the log
+	// Faulty counts ops whose redundant header verified but whose prepare
+	// did not: they may have been acknowledged and are repaired from peers.
+	Faulty    int
+	Truncated int // verified ops above the head from an older view, dropped
+	// Torn counts unreadable records that no verified header above the
+	// checkpoint vouches for: never acknowledged, dropped.
+	Torn        int
+	Stale       int // readable records the checkpoint covers
+	Misdirected int // readable records of another slot or cluster
+}
+
 // Applied reports one executed op (for observers and checkers).
 type Applied struct {
 	Op        uint64
@@ -131,6 +153,7 @@ type Replica struct {
 	sbSeq     uint64
 	out       Ready
 	advancing bool
+	restart   RestartReport
 }
 
 // New returns a fresh replica (empty journal, view 0) in normal status.
@@ -169,8 +192,8 @@ func Restart(cfg Config, sm StateMachine, clock Clock, sb Superblock, ckpt []byt
 	}
 	r.view, r.logView, r.commitMax, r.sbSeq = sb.View, sb.LogView, sb.CommitMax, sb.Seq
 	if sb.CheckpointOp > 0 {
-		if uint64(len(ckpt)) != sb.CheckpointSize || checksumOf(ckpt) != sb.CheckpointChecksum {
-			return nil, fmt.Errorf("vsr: checkpoint of op %d unreadable", sb.CheckpointOp)
+		if err := sb.VerifyCheckpoint(ckpt); err != nil {
+			return nil, err
 		}
 		if err := r.restoreCheckpoint(ckpt); err != nil {
 			return nil, err
@@ -181,7 +204,7 @@ func Restart(cfg Config, sm StateMachine, clock Clock, sb Superblock, ckpt []byt
 		r.base, r.head, r.commitMin, r.contig = sb.CheckpointOp, sb.CheckpointOp, sb.CheckpointOp, sb.CheckpointOp
 		r.slots[0] = slotRecord{}
 	}
-	cands, faulty := r.classify(records)
+	cands, faulty, rep := r.classify(records)
 	head := max(sb.HeadOp, r.base)
 	for op, p := range cands { // order does not matter: max and placement only
 		if p.View == r.logView && op > head {
@@ -226,6 +249,22 @@ func Restart(cfg Config, sm StateMachine, clock Clock, sb Superblock, ckpt []byt
 	}
 	r.advanceContig()
 	r.execute()
+	rep.CheckpointOp, rep.Head, rep.Executed = r.ckpt.op, r.head, r.commitMin-r.ckpt.op
+	for op := range cands {
+		if op <= head {
+			rep.Kept++
+		} else {
+			rep.Truncated++
+		}
+	}
+	for op := range faulty {
+		if op <= head {
+			rep.Faulty++
+		} else {
+			rep.Truncated++
+		}
+	}
+	r.restart = rep
 	r.status = StatusRecovering
 	if r.n == 1 {
 		r.startViewChange(r.view + 1)
@@ -238,28 +277,49 @@ func Restart(cfg Config, sm StateMachine, clock Clock, sb Superblock, ckpt []byt
 // prepare the slot does not hold readably (corrupt, lost or misdirected
 // write), so it may have been acknowledged. A slot with neither readable
 // is a torn write: never acknowledged, dropped. A record whose op does not
-// belong to its slot was misdirected and counts for nothing.
-func (r *Replica) classify(records []JournalRecord) (map[uint64]*Prepare, map[uint64]Header) {
+// belong to its slot was misdirected and counts for nothing. The report
+// counts the records that yield no op (Restart adds the per-op counts).
+func (r *Replica) classify(records []JournalRecord) (map[uint64]*Prepare, map[uint64]Header, RestartReport) {
 	cands := make(map[uint64]*Prepare, len(records))
 	faulty := make(map[uint64]Header)
+	var rep RestartReport
 	slots := uint64(r.cfg.JournalSlots)
 	for _, rec := range records {
 		if rec.Slot >= slots {
+			rep.Misdirected++
 			continue
 		}
 		p, err := DecodePrepare(rec.Prepare)
-		pOK := err == nil && p.Op%slots == rec.Slot && p.Op > r.ckpt.op && p.Cluster == r.cfg.Cluster
+		pValid := err == nil
+		pRead := pValid && p.Op%slots == rec.Slot && p.Cluster == r.cfg.Cluster
+		pOK := pRead && p.Op > r.ckpt.op
 		if pOK {
 			cands[p.Op] = p
 		}
-		h, hOK := decodeHeaderRecord(rec.Header)
-		hOK = hOK && h.Op%slots == rec.Slot && h.Op > r.ckpt.op && h.Cluster == r.cfg.Cluster
+		h, hValid := decodeHeaderRecord(rec.Header)
+		hRead := hValid && h.Op%slots == rec.Slot && h.Cluster == r.cfg.Cluster
+		hOK := hRead && h.Op > r.ckpt.op
 		if hOK && (!pOK || h.Op > p.Op) {
 			faulty[h.Op] = h
 		}
+		switch {
+		case pOK || hOK: // counted per op by Restart (Kept, Faulty)
+		case rec.Prepare != nil && !pValid, rec.Prepare == nil && rec.Header != nil && !hValid:
+			rep.Torn++ // no header above the checkpoint names it: never acknowledged
+		case pRead || hRead:
+			rep.Stale++
+		default:
+			if pValid || hValid {
+				rep.Misdirected++
+			}
+		}
 	}
-	return cands, faulty
+	return cands, faulty, rep
 }
+
+// RestartReport says what Restart found (the zero value for a replica
+// made by New).
+func (r *Replica) RestartReport() RestartReport { return r.restart }
 
 // Accessors.
 

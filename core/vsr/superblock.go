@@ -42,6 +42,28 @@ type Superblock struct {
 
 const superblockFixedBytes = 16 + 8*5 + 4 + 4 + 2*(8+16) + 8 + 16 + 16 + 8 + 8
 
+// SuperblockSizeMax is the largest Superblock.Encode output: the fixed
+// fields plus the most view headers a replica records (and the decoder
+// accepts). Hosts size each copy's area from it.
+const SuperblockSizeMax = superblockFixedBytes + suffixHeadersMax*HeaderSize
+
+// ErrCheckpointMismatch means checkpoint bytes are not the ones a
+// superblock references (wrong size or checksum).
+var ErrCheckpointMismatch = errors.New("vsr: checkpoint does not match its superblock")
+
+// VerifyCheckpoint reports whether data is the checkpoint s references
+// (its size and checksum), so a host can refuse a damaged checkpoint
+// before Restart without knowing the checksum function.
+func (s *Superblock) VerifyCheckpoint(data []byte) error {
+	if uint64(len(data)) != s.CheckpointSize {
+		return fmt.Errorf("%w: op %d: %d bytes, want %d", ErrCheckpointMismatch, s.CheckpointOp, len(data), s.CheckpointSize)
+	}
+	if checksumOf(data) != s.CheckpointChecksum {
+		return fmt.Errorf("%w: op %d: checksum", ErrCheckpointMismatch, s.CheckpointOp)
+	}
+	return nil
+}
+
 // Encode returns one copy of s, checksummed.
 func (s *Superblock) Encode() []byte {
 	b := make([]byte, superblockFixedBytes+len(s.ViewHeaders)*HeaderSize)

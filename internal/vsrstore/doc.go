@@ -8,16 +8,18 @@
 // One preallocated file, replica.vsr, per replica directory:
 //
 //	offset                          size              content
-//	0                               4 KiB             format header (magic, layout, cluster, replica)
-//	4 KiB + i·8 KiB, i < 4          8 KiB             superblock copy i: u32 length, u32 0, core/vsr encoding
-//	36 KiB + s·4 KiB                4 KiB             redundant header of journal slot s (128 bytes, zeros)
+//	0                               4 KiB             format header (magic, version 2, layout, cluster, replica)
+//	4 KiB + i·4 KiB, i < 4          4 KiB             superblock copy i: u32 length, u32 0, core/vsr encoding
+//	20 KiB + s·4 KiB                4 KiB             redundant header of journal slot s (128 bytes, zeros)
 //	H + s·P                         P                 prepare of slot s (header + body, as vsr.Prepare.Encode)
 //	H + slots·P + k·C, k ∈ {0,1}    C                 checkpoint slot k (raw bytes; size and checksum in the superblock)
 //
-// where H = 36 KiB + slots·4 KiB, P = PrepareSizeBytesMax rounded up to
+// where H = 20 KiB + slots·4 KiB, P = PrepareSizeBytesMax rounded up to
 // 4 KiB (default 1 MiB + 4 KiB: core/vsr's largest prepare) and C =
-// CheckpointSizeBytesMax rounded up to 4 KiB. Every record starts on its
-// own 4 KiB block, so a torn write damages only the record being written.
+// CheckpointSizeBytesMax rounded up to 4 KiB. A superblock area is
+// vsr.SuperblockSizeMax plus its frame, rounded up to 4 KiB. Every record
+// starts on its own 4 KiB block, so a torn write damages only the record
+// being written.
 // With the defaults (1024 slots, 64 MiB checkpoints) the file is about
 // 1.13 GiB.
 //
@@ -28,9 +30,12 @@
 // what is durable.
 //
 // Fault handling is core/vsr's: Open passes every record through as read
-// (never-written records as nil) and core/vsr tells a torn journal write
-// (neither record readable: never acknowledged) from a faulty one (header
-// readable, prepare not: repaired from peers). One damaged superblock copy
-// is outvoted and rewritten at Open. A damaged checkpoint is reported as
+// (never-written records, and prepares the checkpoint covers, as nil; a
+// prepare's length is trusted only once vsr.PrepareSize verified its
+// header) and core/vsr tells a torn journal write (neither record
+// readable: never acknowledged) from a faulty one (header readable,
+// prepare not: repaired from peers); Replica.RestartReport counts both.
+// One damaged superblock copy is outvoted and rewritten at Open. A
+// damaged checkpoint (vsr.Superblock.VerifyCheckpoint) is reported as
 // ErrCheckpointCorrupt (core/vsr cannot repair checkpoints yet).
 package vsrstore

@@ -3,9 +3,12 @@ package vsrstore
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"path/filepath"
 	"testing"
+
+	"github.com/zeebo/xxh3"
 
 	"github.com/runnel-io/runnel/core/vsr"
 )
@@ -198,18 +201,28 @@ func TestOversizedCheckpoint(t *testing.T) {
 	}
 }
 
-// TestCheckpointChecksumAgreesWithCore: the checksum Open uses to report a
-// corrupt checkpoint is core/vsr's.
-func TestCheckpointChecksumAgreesWithCore(t *testing.T) {
-	c := newTestCluster(t, []string{t.TempDir()})
-	runAppends(c, 1, 1, 50, 10)
-	c.crash(0)
-	st, rec, err := Open(c.ctx, c.nodes[0].dir, c.sc)
-	if err != nil {
+// TestOldFormatVersion: a file of another layout version is refused by
+// Open with a clear error, and Format does not mistake it for an
+// unformatted file and overwrite it.
+func TestOldFormatVersion(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	_, sc := testConfig(1)
+	if err := Format(ctx, dir, sc, 0, testCluster); err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
-	if rec.Superblock.CheckpointOp == 0 || checksumOf(rec.Checkpoint) != rec.Superblock.CheckpointChecksum {
-		t.Fatalf("checkpoint op %d", rec.Superblock.CheckpointOp)
+	path := filepath.Join(dir, fileName)
+	hdr := readRange(t, path, 0, formatBytes)
+	binary.LittleEndian.PutUint32(hdr[16:], formatVersion-1)
+	binary.LittleEndian.PutUint64(hdr[8:], xxh3.Hash(hdr[16:formatFieldsEnd]))
+	writeRange(t, path, 0, hdr)
+	if _, _, err := Open(ctx, dir, sc); !errors.Is(err, ErrFormatVersion) {
+		t.Fatalf("open of a version %d file: %v", formatVersion-1, err)
+	}
+	if err := Format(ctx, dir, sc, 0, testCluster); !errors.Is(err, ErrFormatVersion) {
+		t.Fatalf("format over a version %d file: %v", formatVersion-1, err)
+	}
+	if !bytes.Equal(readRange(t, path, 0, formatBytes), hdr) {
+		t.Fatal("format rewrote a file of another version")
 	}
 }

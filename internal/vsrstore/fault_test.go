@@ -131,8 +131,11 @@ func TestTornTail(t *testing.T) {
 			writeRange(t, c.path(0), c.layout().prepareOffset(w.Slot), tc.tear(w))
 			c.crash(0)
 			c.start(0)
-			c.settle(2000, "normal after a torn tail", c.normal)
 			n := c.nodes[0]
+			if rep := n.r.RestartReport(); rep.Faulty != 0 || (rep.Torn == 1) == tc.kept {
+				t.Fatalf("restart report %+v: want no faulty op and torn=%v", rep, !tc.kept)
+			}
+			c.settle(2000, "normal after a torn tail", c.normal)
 			if got, keep := n.r.CommitMin() == w.Op, tc.kept; got != keep {
 				t.Fatalf("op %d kept=%v (commit %d, head %d), want kept=%v", w.Op, got, n.r.CommitMin(), n.r.Head(), keep)
 			}
@@ -164,6 +167,9 @@ func TestCorruptSlotSingleReplica(t *testing.T) {
 	flipByte(t, c.path(0), c.layout().prepareOffset(slot)+vsr.HeaderSize+5)
 	c.start(0)
 	n = c.nodes[0]
+	if rep := n.r.RestartReport(); rep.Faulty != 1 || rep.Torn != 0 {
+		t.Fatalf("restart report %+v: want exactly the faulty op %d", rep, victim)
+	}
 	for range 500 {
 		n.r.Tick()
 		c.flush(0)
@@ -211,7 +217,7 @@ func TestCorruptSlotRepairedFromPeers(t *testing.T) {
 		size := int(lay.prepareSlotBytes)
 		got := readRange(t, c.path(backup), lay.prepareOffset(slot), size)
 		ref := readRange(t, c.path(p.r.Index()), lay.prepareOffset(slot), size)
-		if _, err := vsr.DecodePrepare(got[:len(trimPrepare(ref))]); err != nil || !bytes.Equal(got, ref) {
+		if _, err := vsr.DecodePrepare(got[:len(trimPrepare(t, ref))]); err != nil || !bytes.Equal(got, ref) {
 			t.Fatalf("slot %d not repaired on disk: %v", slot, err)
 		}
 	}
@@ -222,9 +228,12 @@ func TestCorruptSlotRepairedFromPeers(t *testing.T) {
 }
 
 // trimPrepare cuts a prepare slot's bytes to the prepare's length.
-func trimPrepare(slot []byte) []byte {
-	size := vsr.HeaderSize + int(uint32(slot[headerBodySizeAt])|uint32(slot[headerBodySizeAt+1])<<8|
-		uint32(slot[headerBodySizeAt+2])<<16|uint32(slot[headerBodySizeAt+3])<<24)
+func trimPrepare(t *testing.T, slot []byte) []byte {
+	t.Helper()
+	_, size, ok := vsr.PrepareSize(slot)
+	if !ok {
+		t.Fatal("prepare header does not verify")
+	}
 	return slot[:size]
 }
 

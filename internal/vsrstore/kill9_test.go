@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -196,7 +195,7 @@ func checkAfterKill(t *testing.T, dir string, vc vsr.Config, sc Config, acks []a
 	c.start(0)
 	defer c.crash(0)
 	n := c.nodes[0]
-	torn, headerless = checkTornNotFaulty(t, n.rec)
+	torn, headerless = checkTornNotFaulty(t, n)
 	c.settle(2000, "normal after kill -9", c.normal)
 	if op, _, missing := n.r.FirstMissing(); missing {
 		t.Fatalf("op %d missing after kill -9: a slot was read as faulty", op)
@@ -215,26 +214,20 @@ func checkAfterKill(t *testing.T, dir string, vc vsr.Config, sc Config, acks []a
 }
 
 // checkTornNotFaulty: after a process crash every unreadable prepare is a
-// torn (or never-written) one: its slot's redundant header does not name
-// an op above the checkpoint (the header is written only after the
-// prepare is durable).
+// torn (or never-written) one: restart found no op whose redundant header
+// names it over an unreadable prepare (the header is written only after
+// the prepare is durable).
 // It counts torn prepares and readable prepares whose header never landed.
-func checkTornNotFaulty(t *testing.T, rec *Recovered) (torn, headerless int) {
+func checkTornNotFaulty(t *testing.T, n *node) (torn, headerless int) {
 	t.Helper()
-	for _, r := range rec.Records {
-		if r.Prepare != nil {
-			if _, err := vsr.DecodePrepare(r.Prepare); err == nil {
-				if !bytes.Equal(r.Header, r.Prepare[:vsr.HeaderSize]) {
-					headerless++
-				}
-				continue
-			}
-			torn++
-		}
-		if r.Header != nil && binary.LittleEndian.Uint64(r.Header[headerOpAt:]) > rec.Superblock.CheckpointOp {
-			t.Fatalf("slot %d: header of op %d over an unreadable prepare (faulty, not torn)", r.Slot,
-				binary.LittleEndian.Uint64(r.Header[headerOpAt:]))
+	rep := n.r.RestartReport()
+	if rep.Faulty != 0 || rep.Misdirected != 0 {
+		t.Fatalf("restart after kill -9: %+v (faulty ops: a header over an unreadable prepare)", rep)
+	}
+	for _, r := range n.rec.Records {
+		if _, err := vsr.DecodePrepare(r.Prepare); err == nil && !bytes.Equal(r.Header, r.Prepare[:vsr.HeaderSize]) {
+			headerless++
 		}
 	}
-	return torn, headerless
+	return rep.Torn, headerless
 }

@@ -15,11 +15,14 @@ import (
 const (
 	blockBytes           = 4096
 	formatBytes          = blockBytes // the format header, written last by Format
-	superblockCopyBytes  = 2 * blockBytes
-	superblockFrameBytes = 8 // u32 length + u32 reserved, before each copy
-	headerSlotBytes      = blockBytes
-	fileName             = "replica.vsr"
-	formatVersion        = 1
+	superblockFrameBytes = 8          // u32 length + u32 reserved, before each copy
+	// superblockCopyBytes fits the largest copy core/vsr encodes, framed.
+	superblockCopyBytes = (superblockFrameBytes + vsr.SuperblockSizeMax + blockBytes - 1) / blockBytes * blockBytes
+	headerSlotBytes     = blockBytes
+	fileName            = "replica.vsr"
+	// formatVersion 2: superblock areas sized from vsr.SuperblockSizeMax
+	// (4 KiB each; version 1 gave them 8 KiB).
+	formatVersion = 2
 
 	defaultCheckpointSizeBytesMax = 64 << 20
 )
@@ -31,6 +34,7 @@ var (
 	// (No "vsrstore:" prefix: every error the package returns is
 	// prefixed exactly once where it leaves the package.)
 	ErrNotFormatted       = errors.New("directory holds no formatted replica")
+	ErrFormatVersion      = errors.New("replica formatted by another version of the store")
 	ErrFormatted          = errors.New("directory already holds a formatted replica")
 	ErrLayout             = errors.New("layout differs from the formatted one")
 	ErrCheckpointTooLarge = errors.New("checkpoint larger than its slot")
@@ -89,7 +93,7 @@ func (c Config) validate() error {
 // layout holds the offsets of every area of the replica file:
 //
 //	[0, 4 KiB)                     format header
-//	superblockAt + i·8 KiB         superblock copy i (i < vsr.SuperblockCopies)
+//	superblockAt + i·4 KiB         superblock copy i (i < vsr.SuperblockCopies)
 //	headersAt + s·4 KiB            redundant header of journal slot s
 //	preparesAt + s·prepareSlot     prepare of journal slot s
 //	checkpointsAt + k·ckptSlot     checkpoint slot k (k = 0, 1)
@@ -150,13 +154,20 @@ func (h formatHeader) encode() []byte {
 	return b
 }
 
-func decodeFormatHeader(b []byte) (formatHeader, bool) {
+// decodeFormatHeader fails with ErrNotFormatted for anything but a valid
+// header, and with ErrFormatVersion for a valid header of another layout
+// version: Format must not mistake such a file for an unformatted one and
+// overwrite it.
+func decodeFormatHeader(b []byte) (formatHeader, error) {
 	le := binary.LittleEndian
-	if len(b) < formatFieldsEnd || [8]byte(b[:8]) != formatMagic || le.Uint64(b[8:]) != xxh3.Hash(b[16:formatFieldsEnd]) ||
-		le.Uint32(b[16:]) != formatVersion {
-		return formatHeader{}, false
+	if len(b) < formatFieldsEnd || [8]byte(b[:8]) != formatMagic || le.Uint64(b[8:]) != xxh3.Hash(b[16:formatFieldsEnd]) {
+		return formatHeader{}, ErrNotFormatted
+	}
+	if v := le.Uint32(b[16:]); v != formatVersion {
+		return formatHeader{}, fmt.Errorf("%w: file version %d, this store reads version %d (reformat the replica)",
+			ErrFormatVersion, v, formatVersion)
 	}
 	return formatHeader{replica: le.Uint32(b[20:]), cluster: le.Uint64(b[24:]), cfg: Config{
 		JournalSlots: int(le.Uint64(b[32:])), PrepareSizeBytesMax: int(le.Uint64(b[40:])),
-		CheckpointSizeBytesMax: int64(le.Uint64(b[48:]))}}, true
+		CheckpointSizeBytesMax: int64(le.Uint64(b[48:]))}}, nil
 }

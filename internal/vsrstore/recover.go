@@ -7,19 +7,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/zeebo/xxh3"
-
 	"github.com/runnel-io/runnel/core/vsr"
-)
-
-// Offsets inside an encoded prepare header (core/vsr's Header.encode) that
-// Open reads before it knows whether the record is valid: the op, to skip
-// records the checkpoint covers, and the body size, to know how many bytes
-// the prepare spans. Both are covered by the header checksum, which
-// core/vsr verifies: a wrong value here only makes a record unreadable.
-const (
-	headerOpAt       = 64
-	headerBodySizeAt = 112
 )
 
 func (s *Store) recover(ctx context.Context) (*Recovered, error) {
@@ -106,28 +94,18 @@ func (s *Store) readCheckpoint(sb vsr.Superblock) ([]byte, error) {
 	if _, err := s.f.ReadAt(b, s.lay.checkpointOffset(sb.CheckpointSlot)); err != nil {
 		return nil, fmt.Errorf("read checkpoint slot %d: %w", sb.CheckpointSlot, err)
 	}
-	if checksumOf(b) != sb.CheckpointChecksum {
-		return nil, fmt.Errorf("%w: slot %d (op %d, %d bytes) fails its checksum", ErrCheckpointCorrupt,
-			sb.CheckpointSlot, sb.CheckpointOp, sb.CheckpointSize)
+	if err := sb.VerifyCheckpoint(b); err != nil {
+		return nil, fmt.Errorf("%w: slot %d: %w", ErrCheckpointCorrupt, sb.CheckpointSlot, err)
 	}
 	return b, nil
-}
-
-// checksumOf mirrors core/vsr's unexported checksum (XXH3-128, Lo/Hi),
-// used only to report a corrupt checkpoint at Open. vsr.Restart checks
-// the same bytes again; TestCheckpointChecksumAgreesWithCore keeps the two
-// in step.
-func checksumOf(b []byte) vsr.Checksum {
-	h := xxh3.Hash128(b)
-	return vsr.Checksum{Lo: h.Lo, Hi: h.Hi}
 }
 
 // readJournal returns one record per slot. A slot's redundant header and
 // prepare are returned as stored, whatever their state: core/vsr decides
 // torn (neither readable), faulty (header readable, prepare not) or
-// present. Never-written (all-zero) records are nil. A prepare whose op
-// field says the checkpoint covers it is not read at all: core/vsr drops
-// such records, and a corrupt op field makes the record unreadable anyway.
+// present. Never-written (all-zero) records are nil. A prepare whose
+// verified header says the checkpoint covers it is not read at all:
+// core/vsr drops such records.
 func (s *Store) readJournal(ctx context.Context, ckptOp uint64) ([]vsr.JournalRecord, error) {
 	recs := make([]vsr.JournalRecord, s.lay.slots)
 	first := make([]byte, min(blockBytes, s.lay.prepareSlotBytes))
@@ -160,14 +138,17 @@ func (s *Store) readPrepare(slot uint64, first []byte, ckptOp uint64) ([]byte, e
 	if err := s.readAt(first, off); err != nil {
 		return nil, err
 	}
-	if allZero(first[:vsr.HeaderSize]) || binary.LittleEndian.Uint64(first[headerOpAt:]) <= ckptOp {
+	if allZero(first[:vsr.HeaderSize]) {
 		return nil, nil
 	}
-	size := int64(vsr.HeaderSize) + int64(binary.LittleEndian.Uint32(first[headerBodySizeAt:]))
-	if size > int64(s.cfg.PrepareSizeBytesMax) {
-		// The body size field is damaged (or the prepare torn): hand over
-		// the header so the record reads as present-but-unreadable.
+	op, size, ok := vsr.PrepareSize(first[:vsr.HeaderSize])
+	if !ok || size > s.cfg.PrepareSizeBytesMax {
+		// A damaged header (or a torn prepare): hand it over so the
+		// record reads as written but unreadable.
 		return append([]byte(nil), first[:vsr.HeaderSize]...), nil
+	}
+	if op <= ckptOp {
+		return nil, nil
 	}
 	b := make([]byte, size)
 	n := copy(b, first)

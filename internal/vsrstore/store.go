@@ -186,11 +186,7 @@ func readFormatHeader(path string) (formatHeader, error) {
 	if _, err := f.ReadAt(b, 0); err != nil && !errors.Is(err, io.EOF) {
 		return formatHeader{}, err
 	}
-	h, ok := decodeFormatHeader(b)
-	if !ok {
-		return formatHeader{}, ErrNotFormatted
-	}
-	return h, nil
+	return decodeFormatHeader(b)
 }
 
 // Open opens the replica in dir, formatted with cfg, and reads its durable
