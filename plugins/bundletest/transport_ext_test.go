@@ -1,6 +1,7 @@
 package bundletest_test
 
 import (
+	"crypto/tls"
 	"testing"
 
 	"github.com/runnel-io/runnel/plugins/bundletest"
@@ -25,11 +26,11 @@ func wsConfig() map[string]any {
 // bundle: QUIC streams to the plugin's UDP port, each request handed to
 // the host over gRPC.
 func TestQUICTransportBinary(t *testing.T) {
-	bundletest.RunTransportBinary(t, transportBinary, "quic_ext", quicConfig(), dialQUIC, transporttest.Run)
+	bundletest.RunTransportBinary(t, transportBinary, "quic_ext", quicConfig(), transporttest.DialQUIC(&tls.Config{InsecureSkipVerify: true}), transporttest.Run)
 }
 
 // TestWebSocketTransportBinary runs the suite against websocket_ext of the
 // built bundle: binary messages on the plugin's upgrade path.
 func TestWebSocketTransportBinary(t *testing.T) {
-	bundletest.RunTransportBinary(t, transportBinary, "websocket_ext", wsConfig(), dialWS("/ws"), transporttest.Run)
+	bundletest.RunTransportBinary(t, transportBinary, "websocket_ext", wsConfig(), transporttest.DialWebSocket("/ws", nil), transporttest.Run)
 }

@@ -68,7 +68,7 @@ func TestHTTPRoutesBesideWebSocket(t *testing.T) {
 	if resp.StatusCode != http.StatusUpgradeRequired {
 		t.Errorf("plain GET of the WebSocket path: %d, want 426", resp.StatusCode)
 	}
-	c, err := dialWS("/ws", &tls.Config{InsecureSkipVerify: true})(context.Background(), tr.Addr())
+	c, err := transporttest.DialWebSocket("/ws", &tls.Config{InsecureSkipVerify: true})(context.Background(), tr.Addr())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,12 +84,12 @@ func TestConnectionsMax(t *testing.T) {
 	cfg := testConfig()
 	cfg.ConnectionsMax = 1
 	tr := startServing(t, cfg, metricsHandler{})
-	first, err := dialWS("/", nil)(context.Background(), tr.Addr())
+	first, err := transporttest.DialWebSocket("/", nil)(context.Background(), tr.Addr())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer first.Close()
-	if _, err := dialWS("/", nil)(context.Background(), tr.Addr()); err == nil || !strings.Contains(err.Error(), "503") {
+	if _, err := transporttest.DialWebSocket("/", nil)(context.Background(), tr.Addr()); err == nil || !strings.Contains(err.Error(), "503") {
 		t.Fatalf("second connection: %v, want a 503 refusal", err)
 	}
 }

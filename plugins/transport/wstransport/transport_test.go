@@ -30,7 +30,7 @@ func newTransport(t testing.TB, cfg Config) *Transport {
 func TestConformance(t *testing.T) {
 	transporttest.Run(t, func(t *testing.T) transport.Transport {
 		return newTransport(t, testConfig())
-	}, dialWS("/", nil))
+	}, transporttest.DialWebSocket("/", nil))
 }
 
 func TestConformanceTLSPath(t *testing.T) {
@@ -39,5 +39,5 @@ func TestConformanceTLSPath(t *testing.T) {
 		cfg.Path = "/ws"
 		cfg.TLS.Enabled = true
 		return newTransport(t, cfg)
-	}, dialWS("/ws", &tls.Config{InsecureSkipVerify: true}))
+	}, transporttest.DialWebSocket("/ws", &tls.Config{InsecureSkipVerify: true}))
 }

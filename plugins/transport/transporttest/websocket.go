@@ -1,4 +1,4 @@
-package wstransport
+package transporttest
 
 import (
 	"context"
@@ -9,24 +9,23 @@ import (
 	"sync"
 
 	"github.com/coder/websocket"
-	"github.com/runnel-io/runnel/plugins/transport/transporttest"
 )
 
 // msgConn presents a WebSocket connection as the byte stream the
 // conformance suite speaks: written request frames go out one per binary
-// message (cut by a transporttest.Splitter, streamed as they arrive), and
+// message (cut by a Splitter, streamed as they arrive), and
 // reads return the response messages back to back.
 type msgConn struct {
 	net.Conn // websocket.NetConn: reads, deadlines, close
-	split    *transporttest.Splitter
+	split    *Splitter
 	local    net.Addr
 }
 
 func (c *msgConn) Write(p []byte) (int, error) { return c.split.Write(p) }
 func (c *msgConn) LocalAddr() net.Addr         { return c.local }
 
-// dialWS dials ws:// (or wss:// with tlsCfg) on path.
-func dialWS(path string, tlsCfg *tls.Config) transporttest.Dial {
+// DialWebSocket dials ws:// (or wss:// with tlsCfg) on path.
+func DialWebSocket(path string, tlsCfg *tls.Config) Dial {
 	return func(ctx context.Context, addr string) (net.Conn, error) {
 		var mu sync.Mutex
 		var local net.Addr
@@ -57,7 +56,7 @@ func dialWS(path string, tlsCfg *tls.Config) transporttest.Dial {
 		return &msgConn{
 			Conn:  nc,
 			local: local,
-			split: transporttest.NewSplitter(func() (io.WriteCloser, error) {
+			split: NewSplitter(func() (io.WriteCloser, error) {
 				return &message{ws: ws}, nil
 			}),
 		}, nil

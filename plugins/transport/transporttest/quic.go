@@ -1,4 +1,4 @@
-package quictransport
+package transporttest
 
 import (
 	"context"
@@ -11,19 +11,19 @@ import (
 	"time"
 
 	"github.com/quic-go/quic-go"
-	"github.com/runnel-io/runnel/plugins/transport/transporttest"
+
 	"github.com/runnel-io/runnel/sdk/wire"
 )
 
 // streamConn presents a QUIC connection as the byte stream the conformance
 // suite speaks: written request frames go out one per stream (cut by a
-// transporttest.Splitter), and reads return the response streams'
+// Splitter), and reads return the response streams'
 // bytes in request order. When the server closes the connection with code
 // 8 before answering, reads return one status-8 frame first: that is how
 // this transport delivers the contract's unsolicited shutdown frame.
 type streamConn struct {
 	qc      *quic.Conn
-	split   *transporttest.Splitter
+	split   *Splitter
 	pending chan *quic.Stream
 
 	mu       sync.Mutex
@@ -37,7 +37,9 @@ type streamConn struct {
 
 var _ net.Conn = (*streamConn)(nil)
 
-func dialQUIC(tlsCfg *tls.Config) transporttest.Dial {
+// DialQUIC dials the QUIC transport as the conformance suite expects: one
+// stream per request frame (see streamConn).
+func DialQUIC(tlsCfg *tls.Config) Dial {
 	return func(ctx context.Context, addr string) (net.Conn, error) {
 		raddr, err := net.ResolveUDPAddr("udp", addr)
 		if err != nil {
@@ -62,11 +64,9 @@ func dialQUIC(tlsCfg *tls.Config) transporttest.Dial {
 	}
 }
 
-func insecureTLS() *tls.Config { return &tls.Config{InsecureSkipVerify: true} }
-
 func newStreamConn(qc *quic.Conn) *streamConn {
 	c := &streamConn{qc: qc, pending: make(chan *quic.Stream, 4096)}
-	c.split = transporttest.NewSplitter(func() (io.WriteCloser, error) {
+	c.split = NewSplitter(func() (io.WriteCloser, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
 		st, err := qc.OpenStreamSync(ctx)
