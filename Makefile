@@ -99,7 +99,7 @@ test-fuzz:
 		pkg=$${t%%:*}; name=$${t##*:}; dir=.; \
 		case $$pkg in ./sdk/*) dir=sdk; pkg=./$${pkg#./sdk/};; esac; \
 		echo "fuzz $$t for $(FUZZTIME)"; \
-		(cd $$dir && $(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) $$pkg); \
+		GO=$(GO) ./scripts/fuzz-target.sh $$dir $$pkg $$name $(FUZZTIME); \
 	done
 
 fuzz:
