@@ -46,12 +46,20 @@ func (s *Server) SetTracer(t trace.Tracer) {
 
 // handleTraced is handle inside a server span. A SendMessages batch whose
 // first message carries a W3C "traceparent" user header continues that
-// trace, so the append shows up under the producer's span.
+// trace, so the append shows up under the producer's span. A request that
+// sampling leaves out gets no span at all (see sample).
 func (c *session) handleTraced(ctx context.Context, req transport.Request) ([]byte, error) {
 	userID, r, err := c.decode(req)
 	parent := ctx
 	if q, ok := r.(wire.SendMessagesRequest); ok && q.Count > 0 {
 		parent = tracing.ContextFromFrame(ctx, q.Frame(0))
+	}
+	parent, sampled := c.srv.sample(parent)
+	if !sampled {
+		if err != nil {
+			return nil, err
+		}
+		return c.dispatch(ctx, userID, r)
 	}
 	// The real name is set only on recorded spans: building it costs an
 	// allocation that unsampled requests need not pay.
@@ -78,6 +86,23 @@ func (c *session) handleTraced(ctx context.Context, req transport.Request) ([]by
 		span.SetStatus(codes.Error, err.Error())
 	}
 	return payload, err
+}
+
+// headSampler is what the telemetry package's tracer adds to trace.Tracer.
+type headSampler interface {
+	Sample(ctx context.Context) (context.Context, bool)
+}
+
+// sample tells whether a request span started from parent would record,
+// and the context to start it from. Unsampled requests are the common case
+// (sampling_ratio defaults to 0.01): skipping their span saves drawing IDs,
+// the sampler and two allocations per request, for a span that would
+// record nothing. Tracers that cannot tell ahead get a span every time.
+func (s *Server) sample(parent context.Context) (context.Context, bool) {
+	if h, ok := s.tracer.(headSampler); ok {
+		return h.Sample(parent)
+	}
+	return parent, true
 }
 
 // commandName is the request type's name without "Request", e.g.

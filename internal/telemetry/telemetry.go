@@ -126,10 +126,8 @@ func (t *Telemetry) startTraces(ctx context.Context, res *resource.Resource) err
 	}
 	t.tp = sdktrace.NewTracerProvider(
 		sdktrace.WithResource(res),
-		sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.TraceIDRatioBased(t.cfg.Traces.SamplingRatio))),
-		sdktrace.WithBatcher(exp,
-			sdktrace.WithBatchTimeout(t.cfg.Traces.ExportInterval),
-			sdktrace.WithMaxQueueSize(queueSpansMax)))
+		sdktrace.WithSampler(sdktrace.ParentBased(headSampler{ratio: sdktrace.TraceIDRatioBased(t.cfg.Traces.SamplingRatio)})),
+		sdktrace.WithSpanProcessor(newSpanBatcher(exp, t.cfg.Traces.ExportInterval, queueSpansMax)))
 	return nil
 }
 
@@ -176,12 +174,14 @@ func (t *Telemetry) startLogs(ctx context.Context, res *resource.Resource) error
 // Tracing reports whether spans are recorded and exported.
 func (t *Telemetry) Tracing() bool { return t.tp != nil }
 
-// Tracer is the server's tracer (a no-op one when traces are off).
+// Tracer is the server's tracer (a no-op one when traces are off). When
+// traces are on it is a *Tracer, whose Sample lets the request path skip
+// the spans that sampling leaves out.
 func (t *Telemetry) Tracer() trace.Tracer {
 	if t.tp == nil {
 		return tracenoop.NewTracerProvider().Tracer(InstrumentationName)
 	}
-	return t.tp.Tracer(InstrumentationName, trace.WithInstrumentationVersion(t.opts.Version))
+	return newTracer(t.tp.Tracer(InstrumentationName, trace.WithInstrumentationVersion(t.opts.Version)), t.cfg.Traces.SamplingRatio)
 }
 
 // Metering reports whether metrics are collected by any reader.
