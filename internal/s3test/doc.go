@@ -4,6 +4,6 @@
 // real HTTP with the AWS SDK, as production code talks to S3; nothing of
 // the S3 API is mocked.
 //
-// The binary is found at $RUNNEL_VERSITYGW, else <module root>/.tools/bin/
+// The binary is found at $VERSITYGW_BIN, else <module root>/.tools/bin/
 // versitygw (what `make tools` installs), else on PATH.
 package s3test

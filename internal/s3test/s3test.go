@@ -26,7 +26,7 @@ import (
 
 const (
 	// EnvBinary names the variable that overrides where versitygw is.
-	EnvBinary = "RUNNEL_VERSITYGW"
+	EnvBinary = "VERSITYGW_BIN"
 	// Region is the region the gateway answers for.
 	Region = "us-east-1"
 
@@ -106,7 +106,7 @@ func Start(t testing.TB) *Server {
 	return s
 }
 
-// FindBinary locates versitygw: $RUNNEL_VERSITYGW, then
+// FindBinary locates versitygw: $VERSITYGW_BIN, then
 // <module root>/.tools/bin/versitygw, then PATH.
 func FindBinary() (string, error) {
 	if p := os.Getenv(EnvBinary); p != "" {
