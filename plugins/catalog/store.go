@@ -4,11 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"os/exec"
-	"strconv"
 	"sync"
-	"time"
 
 	"github.com/hashicorp/go-plugin"
 
@@ -39,15 +36,11 @@ const (
 // decides (stopping is the safe answer for storage).
 type RemoteStore struct {
 	*pluginrpc.StorageClient
+	instanceProcess
 	cat          *Catalog
 	name, bundle string
-	logger       *slog.Logger
-	client       *plugin.Client
 	region       *pluginrpc.Region
-	pid          int
 
-	stop chan struct{}
-	done chan struct{}
 	once sync.Once
 }
 
@@ -67,11 +60,7 @@ func (c *Catalog) storeFactory(b *extBundle, name string, stability component.St
 }
 
 func (c *Catalog) newStore(ctx context.Context, b *extBundle, name string, env component.Env, raw map[string]any) (*RemoteStore, error) {
-	logger := c.logger
-	if env.Logger != nil {
-		logger = env.Logger
-	}
-	logger = logger.With("bundle", b.ref.Name, "instance", "storage."+name)
+	logger := c.instanceLogger(env, b, "storage."+name)
 	region, err := pluginrpc.NewRegion(shmSlots, shmSlotBytes)
 	if err != nil {
 		return nil, err
@@ -85,14 +74,9 @@ func (c *Catalog) newStore(ctx context.Context, b *extBundle, name string, env c
 		_ = region.Close()
 		return nil, err
 	}
-	pid, _ := strconv.Atoi(client.ID())
-	s := &RemoteStore{
-		StorageClient: sc, cat: c, name: name, bundle: b.ref.Name, logger: logger,
-		client: client, region: region, pid: pid,
-		stop: make(chan struct{}), done: make(chan struct{}),
-	}
+	s := &RemoteStore{StorageClient: sc, instanceProcess: newInstanceProcess(client, logger), cat: c, name: name, bundle: b.ref.Name, region: region}
 	c.trackStore(s, true)
-	go s.watch()
+	go s.watch("storage plugin process exited; the store is unavailable", func() []any { return nil })
 	return s, nil
 }
 
@@ -118,34 +102,12 @@ func dispenseStore(ctx context.Context, client *plugin.Client, name string, raw 
 	return sc, nil
 }
 
-// watch logs the death of the process.
-func (s *RemoteStore) watch() {
-	defer close(s.done)
-	tick := time.NewTicker(exitPollInterval)
-	defer tick.Stop()
-	for {
-		select {
-		case <-s.stop:
-			return
-		case <-tick.C:
-		}
-		if s.client.Exited() {
-			s.logger.Error("storage plugin process exited; the store is unavailable", "pid", s.pid)
-			return
-		}
-	}
-}
-
-// PID is the plugin process's id.
-func (s *RemoteStore) PID() int { return s.pid }
-
 // Close closes the store, kills the process and unmaps the region.
 // Idempotent.
 func (s *RemoteStore) Close(ctx context.Context) error {
 	var err error
 	s.once.Do(func() {
-		close(s.stop)
-		<-s.done
+		s.stopWatching()
 		s.cat.trackStore(s, false)
 		err = s.StorageClient.Close(ctx)
 		s.client.Kill()

@@ -4,11 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"os/exec"
-	"strconv"
 	"sync"
-	"time"
 
 	"github.com/hashicorp/go-plugin"
 
@@ -26,14 +23,10 @@ import (
 // change); the host decides what that means for the server.
 type RemoteTransport struct {
 	*pluginrpc.TransportClient
+	instanceProcess
 	cat          *Catalog
 	name, bundle string
-	logger       *slog.Logger
-	client       *plugin.Client
-	pid          int
 
-	stop chan struct{}
-	done chan struct{}
 	once sync.Once
 }
 
@@ -53,11 +46,7 @@ func (c *Catalog) transportFactory(b *extBundle, name string, stability componen
 }
 
 func (c *Catalog) newTransport(ctx context.Context, b *extBundle, name string, env component.Env, raw map[string]any) (*RemoteTransport, error) {
-	logger := c.logger
-	if env.Logger != nil {
-		logger = env.Logger
-	}
-	logger = logger.With("bundle", b.ref.Name, "instance", "transport."+name)
+	logger := c.instanceLogger(env, b, "transport."+name)
 	client := plugin.NewClient(c.clientConfig(b, exec.Command(b.path), logger))
 	tc, err := dispenseTransport(ctx, client, name, raw, env.DataDir)
 	if err != nil {
@@ -65,13 +54,9 @@ func (c *Catalog) newTransport(ctx context.Context, b *extBundle, name string, e
 		return nil, err
 	}
 	tc.SetLogger(logger)
-	pid, _ := strconv.Atoi(client.ID())
-	t := &RemoteTransport{
-		TransportClient: tc, cat: c, name: name, bundle: b.ref.Name, logger: logger,
-		client: client, pid: pid, stop: make(chan struct{}), done: make(chan struct{}),
-	}
+	t := &RemoteTransport{TransportClient: tc, instanceProcess: newInstanceProcess(client, logger), cat: c, name: name, bundle: b.ref.Name}
 	c.trackTransport(t, true)
-	go t.watch()
+	go t.watch("transport plugin process exited; its listener is down", func() []any { return []any{"addr", t.Addr()} })
 	return t, nil
 }
 
@@ -93,27 +78,6 @@ func dispenseTransport(ctx context.Context, client *plugin.Client, name string, 
 	}
 	return tc, nil
 }
-
-// watch logs the death of the process.
-func (t *RemoteTransport) watch() {
-	defer close(t.done)
-	tick := time.NewTicker(exitPollInterval)
-	defer tick.Stop()
-	for {
-		select {
-		case <-t.stop:
-			return
-		case <-tick.C:
-		}
-		if t.client.Exited() {
-			t.logger.Error("transport plugin process exited; its listener is down", "pid", t.pid, "addr", t.Addr())
-			return
-		}
-	}
-}
-
-// PID is the plugin process's id.
-func (t *RemoteTransport) PID() int { return t.pid }
 
 // Start has the plugin bind its listener.
 func (t *RemoteTransport) Start(ctx context.Context) error {
@@ -151,8 +115,7 @@ func (t *RemoteTransport) Close(ctx context.Context) error {
 	var err error
 	t.once.Do(func() {
 		err = t.TransportClient.Close(ctx)
-		close(t.stop)
-		<-t.done
+		t.stopWatching()
 		t.cat.trackTransport(t, false)
 		t.client.Kill()
 		if errors.Is(err, ErrUnavailable) {
