@@ -148,7 +148,7 @@ func (a *Archiver) Put(ctx context.Context, key archiver.Key, r io.Reader, sizeB
 	if sizeBytes < 0 || sizeBytes > a.objectBytesMax {
 		return archiver.ObjectInfo{}, fmt.Errorf("cas: put %s: size %d outside [0, %d]", key, sizeBytes, a.objectBytesMax)
 	}
-	tmp, sum, err := a.writeTemp(ctx, r, sizeBytes)
+	tmp, sum, err := archiver.CopyToTempFile(ctx, a.tmpDir(), "put-*", r, sizeBytes)
 	if err != nil {
 		return archiver.ObjectInfo{}, fmt.Errorf("cas: put %s: %w", key, err)
 	}
@@ -177,34 +177,13 @@ func (a *Archiver) Put(ctx context.Context, key archiver.Key, r io.Reader, sizeB
 	return archiver.ObjectInfo{Key: key, SizeBytes: sizeBytes, SHA256: sum}, nil
 }
 
-// writeTemp stores exactly sizeBytes of r in a new fsynced temporary file
-// and returns its path and SHA-256.
-func (a *Archiver) writeTemp(ctx context.Context, r io.Reader, sizeBytes int64) (string, string, error) {
-	f, err := os.CreateTemp(a.tmpDir(), "put-*")
-	if err != nil {
-		return "", "", err
-	}
-	sum, err := archiver.CopyExact(ctx, f, r, sizeBytes)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		_ = os.Remove(f.Name())
-		return "", "", err
-	}
-	return f.Name(), sum, nil
-}
-
 // placeBlob makes tmp the blob for sum unless that blob exists. mu held.
 func (a *Archiver) placeBlob(tmp, sum string) error {
 	to := a.blobPath(sum)
 	if _, err := os.Stat(to); err == nil {
 		return nil // same content, same name: nothing to store
 	}
-	return renameDurable(tmp, to)
+	return archiver.RenameDurable(tmp, to, dirMode)
 }
 
 // dropIfUnreferenced removes the blob sum when no key points at it. A
@@ -240,7 +219,7 @@ func (a *Archiver) writeIndex() error {
 	if err != nil {
 		return err
 	}
-	return renameDurable(f.Name(), a.indexPath())
+	return archiver.RenameDurable(f.Name(), a.indexPath(), dirMode)
 }
 
 // loadIndex reads the index file; a missing file is an empty index.
@@ -305,27 +284,6 @@ func (a *Archiver) sweep() (int, error) {
 		return nil
 	})
 	return swept, err
-}
-
-// renameDurable moves from onto to (making to's directory) and fsyncs
-// the directory, so the rename survives power loss.
-func renameDurable(from, to string) error {
-	dir := filepath.Dir(to)
-	if err := os.MkdirAll(dir, dirMode); err != nil {
-		return err
-	}
-	if err := os.Rename(from, to); err != nil {
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
 
 // lookup returns key's entry, or ErrNotFound.

@@ -145,7 +145,7 @@ func (a *Archiver) Put(ctx context.Context, key archiver.Key, r io.Reader, sizeB
 	if sizeBytes < 0 {
 		return archiver.ObjectInfo{}, fmt.Errorf("diskarchiver: put %s: negative size %d", key, sizeBytes)
 	}
-	tmp, sum, err := a.writeTemp(ctx, r, sizeBytes)
+	tmp, sum, err := archiver.CopyToTempFile(ctx, a.tmpDir(), "put-*", r, sizeBytes)
 	if err != nil {
 		return archiver.ObjectInfo{}, fmt.Errorf("diskarchiver: put %s: %w", key, err)
 	}
@@ -154,34 +154,13 @@ func (a *Archiver) Put(ctx context.Context, key archiver.Key, r io.Reader, sizeB
 	mu := a.keyLock(key)
 	mu.Lock()
 	defer mu.Unlock()
-	if err := renameDurable(tmp, a.objectPath(key)); err != nil {
+	if err := archiver.RenameDurable(tmp, a.objectPath(key), dirMode); err != nil {
 		return archiver.ObjectInfo{}, fmt.Errorf("diskarchiver: put %s: %w", key, err)
 	}
 	if err := a.writeDigest(info); err != nil {
 		return archiver.ObjectInfo{}, fmt.Errorf("diskarchiver: put %s: %w", key, err)
 	}
 	return info, nil
-}
-
-// writeTemp stores exactly sizeBytes of r in a new fsynced temporary file
-// and returns its path and SHA-256.
-func (a *Archiver) writeTemp(ctx context.Context, r io.Reader, sizeBytes int64) (string, string, error) {
-	f, err := os.CreateTemp(a.tmpDir(), "put-*")
-	if err != nil {
-		return "", "", err
-	}
-	sum, err := archiver.CopyExact(ctx, f, r, sizeBytes)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		_ = os.Remove(f.Name())
-		return "", "", err
-	}
-	return f.Name(), sum, nil
 }
 
 func (a *Archiver) writeDigest(info archiver.ObjectInfo) error {
@@ -200,28 +179,7 @@ func (a *Archiver) writeDigest(info archiver.ObjectInfo) error {
 	if err != nil {
 		return err
 	}
-	return renameDurable(f.Name(), a.digestPath(info.Key))
-}
-
-// renameDurable moves from onto to (making to's directories) and fsyncs
-// the directory, so the rename survives power loss.
-func renameDurable(from, to string) error {
-	dir := filepath.Dir(to)
-	if err := os.MkdirAll(dir, dirMode); err != nil {
-		return err
-	}
-	if err := os.Rename(from, to); err != nil {
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return archiver.RenameDurable(f.Name(), a.digestPath(info.Key), dirMode)
 }
 
 // Get opens the object and returns the requested range of it.
