@@ -47,9 +47,6 @@ const (
 	DefaultHTTPPort      = "3000"
 )
 
-// ErrTransportUnsupported: a transport this client cannot speak.
-var ErrTransportUnsupported = errors.New("not supported by this client yet")
-
 // ParseTransport reads a transport name: tcp, quic, ws (or websocket),
 // http.
 func ParseTransport(s string) (Transport, error) {
