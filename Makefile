@@ -11,6 +11,8 @@ FUZZTIME  ?= 5s
 # Fuzz targets as package:Target; `make test` runs each briefly, `make fuzz` longer.
 FUZZ_TARGETS := \
 	./core/partition:FuzzRecovery \
+	./core/partition:FuzzTruncate \
+	./core/metadata:FuzzDecodeResult \
 	./core/metadata:FuzzDecodeOp \
 	./core/metadata:FuzzLoadSnapshot \
 	./core/vsr:FuzzDecode \
@@ -24,7 +26,7 @@ FUZZ_TARGETS := \
 	./internal/replicabus:FuzzReadFrame \
 	./internal/replicabus:FuzzAcceptHandshake
 
-.PHONY: all build plugins run tools tools-jaeger test test-jaeger bench-tiers test-unit test-race test-fuzz fuzz bench bench-storage bench-tool bench-peer sim clean
+.PHONY: all build plugins run cluster tools tools-jaeger test test-jaeger bench-tiers test-unit test-race test-fuzz fuzz bench bench-storage bench-tool bench-peer sim clean
 
 all: build
 
@@ -48,6 +50,10 @@ plugins:
 
 run: build
 	$(BIN)/runnel-server
+
+# Three replicas on 127.0.0.1 in the foreground (scripts/cluster.sh).
+cluster: build
+	BIN=$(CURDIR)/$(BIN) scripts/cluster.sh
 
 test: build tools test-unit test-race test-fuzz
 
@@ -76,18 +82,22 @@ test-jaeger: tools-jaeger
 	$(GO) vet -tags jaeger $(JAEGER_PACKAGES)
 	JAEGERTEST_BIN=$(CURDIR)/$(JAEGER) $(GO) test -count=1 -tags jaeger -run 'Jaeger' $(JAEGER_PACKAGES)
 
+# The end-to-end suites run once more with cluster.mode = "none" (the
+# layout before replication), which the default (vsr) run does not cover.
+MODE_NONE_PACKAGES := ./internal/e2e ./internal/httpe2e ./internal/transporte2e ./internal/tiere2e ./internal/sdke2e
 test-unit:
 	$(GO) vet ./...
 	cd sdk && $(GO) vet ./...
 	$(GO) vet $(IOURING) $(IOURING_PACKAGES)
 	$(GO) test -count=1 -timeout 15m ./...
 	E2E_S3_ONLY=1 $(GO) test -count=1 -run 'TestIggySDK|TestRunnelClientEveryCommandFamily' ./internal/e2e
+	RUNNEL_CLUSTER_MODE=none $(GO) test -count=1 $(MODE_NONE_PACKAGES)
 	$(GO) test -count=1 $(IOURING) $(IOURING_PACKAGES)
 	cd sdk && $(GO) test -count=1 -timeout 10m ./...
 
 # The race detector over the packages whose concurrency carries the
 # guarantees (group commit, metadata log, plugin supervision, SDK batching).
-RACE_PACKAGES := ./internal/server ./internal/metastore ./core/partition ./plugins/catalog ./plugins/archiver/diskarchiver
+RACE_PACKAGES := ./internal/server ./internal/metastore ./core/partition ./plugins/catalog ./plugins/archiver/diskarchiver ./internal/vsrnode
 test-race:
 	$(GO) test -race -count=1 $(RACE_PACKAGES)
 	cd sdk && $(GO) test -race -count=1 ./producer ./consumer ./client

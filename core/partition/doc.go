@@ -90,6 +90,16 @@
 // against the index before returning it and returns a *CorruptionError
 // instead of wrong data.
 //
+// # Truncation
+//
+// TruncateTo cuts the log back to a given next offset, for a replica that
+// rebuilds the log from a checkpoint and a journal. The segments after the
+// cut go newest first (a crash leaves a prefix, whose last segment Open
+// recovers as the active one), then the segment holding the cut loses its
+// tail, log before index, and becomes the active segment again; a cut
+// below the oldest kept message replaces every segment with an empty one
+// at the cut. Everything is synced before it returns.
+//
 // # Failures
 //
 // A failed write or sync leaves the files in an unknown state; the Log then

@@ -262,6 +262,31 @@ func checkRecovery(t *testing.T, o original, d damage) {
 		t.Fatalf("second open changed files: %+v", r)
 	}
 	checkLog(t, l2, want)
+	checkTruncateRecovered(t, store, l2, want, uint64(d.logCut)%uint64(len(want)+2))
+}
+
+// checkTruncateRecovered cuts a recovered log back to cut, as a replica
+// does before replaying its journal, and checks it and a reopen of it.
+func checkTruncateRecovered(t *testing.T, store storage.Store, l *partition.Log, want [][]byte, cut uint64) {
+	ctx := context.Background()
+	if err := l.TruncateTo(ctx, cut); err != nil {
+		t.Fatalf("truncate to %d: %v", cut, err)
+	}
+	want = want[:min(cut, uint64(len(want)))]
+	checkLog(t, l, want)
+	if err := partition.CheckInvariants(l); err != nil {
+		t.Fatalf("truncate to %d: %v", cut, err)
+	}
+	_ = l.Close()
+	l2, err := partition.Open(ctx, store, fuzzKey, fuzzConfig)
+	if err != nil {
+		t.Fatalf("open after truncate to %d: %v", cut, err)
+	}
+	defer l2.Close()
+	if r := l2.Recovery(); r.Changed() {
+		t.Fatalf("open after truncate to %d changed files: %+v", cut, r)
+	}
+	checkLog(t, l2, want)
 }
 
 // checkLog reads every message and compares with want (by offset).

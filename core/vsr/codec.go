@@ -30,8 +30,10 @@ const (
 	FrameHeaderSize = 64
 	WireVersion     = 1
 
-	// PrepareBodySizeMax bounds one request or prepare body (one batch).
-	PrepareBodySizeMax = 1 << 20
+	// PrepareBodySizeMax bounds one request or prepare body (one batch)
+	// as the codec accepts it. The journal's slot size is the limit a
+	// host really applies (at most this).
+	PrepareBodySizeMax = 8 << 20
 	// preparesBytesMax bounds the prepares packed into one message; one
 	// prepare always fits.
 	preparesBytesMax = 2 << 20

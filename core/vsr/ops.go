@@ -27,11 +27,11 @@ type AppendOp struct {
 	Frames []byte
 }
 
-const appendOpFixedBytes = 16
+const AppendOpHeaderBytes = 16 // the fixed fields before an append's frames
 
 // EncodeAppend returns the body of an OperationAppend prepare.
 func EncodeAppend(a AppendOp) []byte {
-	b := make([]byte, appendOpFixedBytes, appendOpFixedBytes+len(a.Frames))
+	b := make([]byte, AppendOpHeaderBytes, AppendOpHeaderBytes+len(a.Frames))
 	le := binary.LittleEndian
 	le.PutUint32(b[0:], a.Stream)
 	le.PutUint32(b[4:], a.Topic)
@@ -44,12 +44,12 @@ var errBadOp = errors.New("vsr: malformed op")
 
 // DecodeAppend parses an OperationAppend body. Frames aliases b.
 func DecodeAppend(b []byte) (AppendOp, error) {
-	if len(b) < appendOpFixedBytes {
+	if len(b) < AppendOpHeaderBytes {
 		return AppendOp{}, fmt.Errorf("%w: append of %d bytes", errBadOp, len(b))
 	}
 	le := binary.LittleEndian
 	a := AppendOp{PartitionRef: PartitionRef{le.Uint32(b[0:]), le.Uint32(b[4:]), le.Uint32(b[8:])},
-		Count: le.Uint32(b[12:]), Frames: b[appendOpFixedBytes:]}
+		Count: le.Uint32(b[12:]), Frames: b[AppendOpHeaderBytes:]}
 	if a.Count == 0 {
 		return AppendOp{}, fmt.Errorf("%w: empty append", errBadOp)
 	}

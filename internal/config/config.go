@@ -52,7 +52,60 @@ type Config struct {
 	Transports []PluginSlot `koanf:"transports"`
 	Plugins    Plugins      `koanf:"plugins"`
 	Telemetry  Telemetry    `koanf:"telemetry"`
+	Cluster    Cluster      `koanf:"cluster"`
 }
+
+// Cluster modes.
+const (
+	// ClusterVSR orders every operation through a Viewstamped Replication
+	// journal before it is acknowledged (a cluster of one by default).
+	ClusterVSR = "vsr"
+	// ClusterNone is the layout before replication: a metadata op log and
+	// the partition fsync policy alone. Transitional.
+	ClusterNone = "none"
+)
+
+// Cluster holds replication: how operations are ordered and made durable.
+type Cluster struct {
+	Mode string `koanf:"mode"`
+	// ID is the cluster id every replica message carries.
+	ID uint64 `koanf:"id"`
+	// JournalSlots is the journal ring's size in prepares; fixed when the
+	// journal is first created.
+	JournalSlots int `koanf:"journal_slots"`
+	// PrepareSizeMax is a journal slot: the largest operation (a batch of
+	// messages, after splitting) in bytes; fixed when the journal is first
+	// created.
+	PrepareSizeMax ByteSize `koanf:"prepare_size_max"`
+	// RequestTimeout bounds how long a request waits for its operation to
+	// commit before the client connection is closed (outcome unknown).
+	RequestTimeout time.Duration `koanf:"request_timeout"`
+	// Sessions is how many operations this node can have in flight at once.
+	Sessions int `koanf:"sessions"`
+	// Replica is this node's index in Replicas.
+	Replica int `koanf:"replica"`
+	// Replicas lists every replica of the cluster in replica order; empty
+	// means a cluster of one (this node alone, no bus).
+	Replicas []Replica `koanf:"replicas"`
+	// Key is the pre-shared key replicas prove to each other (at least 16
+	// bytes); required with more than one replica.
+	Key string `koanf:"key"`
+}
+
+// Replica is one member of the cluster: where its replicas talk to it
+// (bus_address) and where clients reach it (announced in the cluster
+// metadata, so clients can find the primary).
+type Replica struct {
+	Name             string `koanf:"name"`
+	BusAddress       string `koanf:"bus_address"`
+	TCPAddress       string `koanf:"tcp_address"`
+	QUICAddress      string `koanf:"quic_address"`
+	HTTPAddress      string `koanf:"http_address"`
+	WebSocketAddress string `koanf:"websocket_address"`
+}
+
+// ReplicaCount is the cluster's size (1 without a replica list).
+func (c Cluster) ReplicaCount() int { return max(1, len(c.Replicas)) }
 
 // Telemetry holds OpenTelemetry export settings.
 type Telemetry struct {
@@ -442,6 +495,14 @@ func (c *Config) Validate() error {
 	if c.System.Dedup.Enabled && (c.System.Dedup.MaxEntries <= 0 || c.System.Dedup.Expiry <= 0) {
 		bad("system.message_deduplication", "max_entries and expiry must be positive when enabled")
 	}
+	c.Cluster.validate(bad)
+	if c.Cluster.Mode == ClusterVSR {
+		// The dedup window is state outside the journal that a replayed op
+		// would not see; it works with cluster.mode = "none" only, for now.
+		if c.System.Dedup.Enabled {
+			bad("system.message_deduplication.enabled", "not supported with cluster.mode = %q yet (use cluster.mode = %q)", ClusterVSR, ClusterNone)
+		}
+	}
 	if c.Root.Username == "" || len(c.Root.Username) < 3 || len(c.Root.Username) > 50 {
 		bad("root.username", "must be 3..50 characters")
 	}
@@ -565,5 +626,90 @@ func (t Telemetry) validate(bad func(key, format string, args ...any)) {
 	}
 	if t.Enabled && t.ServiceName == "" {
 		bad("telemetry.service_name", "must not be empty when telemetry is enabled")
+	}
+}
+
+// journalSlotsMin leaves room for a checkpoint interval beside two
+// pipelines of prepares.
+const (
+	journalSlotsMin = 128
+	journalSlotsMax = 1 << 16
+	sessionsMax     = 1024
+	prepareSizeMin  = 64 << 10
+	prepareSizeMax  = 8 << 20 // core/vsr's PrepareBodySizeMax
+)
+
+func (c Cluster) validate(bad func(key, format string, args ...any)) {
+	switch c.Mode {
+	case ClusterVSR, ClusterNone:
+	default:
+		bad("cluster.mode", "%q is not one of vsr, none", c.Mode)
+	}
+	if c.ID == 0 {
+		bad("cluster.id", "must not be 0")
+	}
+	if c.JournalSlots < journalSlotsMin || c.JournalSlots > journalSlotsMax {
+		bad("cluster.journal_slots", "%d is outside %d..%d", c.JournalSlots, journalSlotsMin, journalSlotsMax)
+	}
+	if c.PrepareSizeMax < prepareSizeMin || c.PrepareSizeMax > prepareSizeMax {
+		bad("cluster.prepare_size_max", "%s is outside %s..%s", c.PrepareSizeMax, ByteSize(prepareSizeMin), ByteSize(prepareSizeMax))
+	}
+	if c.RequestTimeout <= 0 {
+		bad("cluster.request_timeout", "must be positive, got %s", c.RequestTimeout)
+	}
+	if c.Sessions < 1 || c.Sessions > sessionsMax {
+		bad("cluster.sessions", "%d is outside 1..%d", c.Sessions, sessionsMax)
+	}
+	c.validateReplicas(bad)
+}
+
+// clusterKeyBytesMin matches the replica bus's minimum.
+const (
+	clusterKeyBytesMin = 16
+	replicasMax        = 16
+)
+
+func (c Cluster) validateReplicas(bad func(key, format string, args ...any)) {
+	if len(c.Replicas) == 0 {
+		if c.Replica != 0 {
+			bad("cluster.replica", "%d without cluster.replicas (a cluster of one is replica 0)", c.Replica)
+		}
+		return
+	}
+	if c.Mode != ClusterVSR {
+		bad("cluster.replicas", "needs cluster.mode = %q", ClusterVSR)
+	}
+	if len(c.Replicas) > replicasMax {
+		bad("cluster.replicas", "%d replicas, at most %d", len(c.Replicas), replicasMax)
+	}
+	if c.Replica < 0 || c.Replica >= len(c.Replicas) {
+		bad("cluster.replica", "%d is outside 0..%d (the replicas listed)", c.Replica, len(c.Replicas)-1)
+	}
+	if len(c.Replicas) > 1 && len(c.Key) < clusterKeyBytesMin {
+		bad("cluster.key", "must be at least %d bytes with more than one replica", clusterKeyBytesMin)
+	}
+	names := map[string]bool{}
+	for i, r := range c.Replicas {
+		key := fmt.Sprintf("cluster.replicas[%d]", i)
+		if err := checkInstanceName(r.Name); err != nil {
+			bad(key+".name", "%v", err)
+		} else if names[r.Name] {
+			bad(key+".name", "%q is used twice", r.Name)
+		}
+		names[r.Name] = true
+		if _, _, err := net.SplitHostPort(r.BusAddress); err != nil {
+			bad(key+".bus_address", "%q: want host:port", r.BusAddress)
+		}
+		if _, _, err := net.SplitHostPort(r.TCPAddress); err != nil {
+			bad(key+".tcp_address", "%q: want host:port", r.TCPAddress)
+		}
+		for field, addr := range map[string]string{"quic_address": r.QUICAddress, "http_address": r.HTTPAddress, "websocket_address": r.WebSocketAddress} {
+			if addr == "" {
+				continue
+			}
+			if _, _, err := net.SplitHostPort(addr); err != nil {
+				bad(key+"."+field, "%q: want host:port", addr)
+			}
+		}
 	}
 }

@@ -24,6 +24,12 @@ func TestKill9KeepsEveryAcknowledgedBatch(t *testing.T) {
 			testKill9(t, serverBinary, nil, "RUNNEL_SYSTEM_PARTITION_FSYNC="+fsync)
 		})
 	}
+	// The smallest journal checkpoints every 64 ops, so each restart
+	// restores a checkpoint, cuts the partition back to it and replays the
+	// journal over what the killed process had already applied.
+	t.Run("vsr_small_journal", func(t *testing.T) {
+		testKill9(t, serverBinary, nil, "RUNNEL_CLUSTER_MODE=vsr", "RUNNEL_CLUSTER_JOURNAL_SLOTS=128")
+	})
 }
 
 // TestStorageBackendsSurviveKill9 runs the same send, kill -9, restart and

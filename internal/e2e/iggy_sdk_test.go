@@ -313,7 +313,8 @@ func TestIggySDKConsumerGroups(t *testing.T) {
 }
 
 func TestIggySDKDeduplicationDropsRetriedBatch(t *testing.T) {
-	s := startServer(t, "RUNNEL_SYSTEM_MESSAGE_DEDUPLICATION_ENABLED=true")
+	// Deduplication works with cluster.mode none only, for now.
+	s := startServer(t, "RUNNEL_SYSTEM_MESSAGE_DEDUPLICATION_ENABLED=true", "RUNNEL_CLUSTER_MODE=none")
 	cli := iggyClient(t, s)
 	_, err := cli.CreateStream("s")
 	mustNoErr(t, "create stream", err)

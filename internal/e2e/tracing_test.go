@@ -11,7 +11,9 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/runnel-io/runnel/internal/config"
 	"github.com/runnel-io/runnel/internal/otlptest"
+	"github.com/runnel-io/runnel/internal/testserver"
 	"github.com/runnel-io/runnel/sdk/client"
 	"github.com/runnel-io/runnel/sdk/consumer"
 	"github.com/runnel-io/runnel/sdk/producer"
@@ -92,10 +94,17 @@ func TestTraceFromProducerThroughServerToConsumer(t *testing.T) {
 		}
 		return otlptest.Span{}, false
 	}
+	// In VSR mode the append and its fsync run on the replica's loop, not
+	// in the request: the request's child span is the wait for the commit.
+	vsrMode := testserver.ClusterMode() == config.ClusterVSR
 	spans, ok := rcv.WaitFor(ctx, 20*time.Second, func(spans []otlptest.Span) bool {
 		_, a := byService(spans, "test-producer", "produce order")
 		_, b := byService(spans, "runnel", "runnel.SendMessages")
 		_, c := byService(spans, "test-consumer", "process order")
+		if vsrMode {
+			_, d := byService(spans, "runnel", "runnel.replica.commit")
+			return a && b && c && d
+		}
 		_, d := byService(spans, "runnel", "runnel.partition.append")
 		_, e := byService(spans, "runnel", "runnel.partition.fsync")
 		return a && b && c && d && e
@@ -114,13 +123,20 @@ func TestTraceFromProducerThroughServerToConsumer(t *testing.T) {
 			t.Errorf("server span attribute %s = %q, want %q (all: %v)", k, got, want, send.Attributes)
 		}
 	}
-	appendSpan, _ := byService(spans, "runnel", "runnel.partition.append")
-	if appendSpan.ParentSpanID != send.SpanID {
-		t.Fatalf("append span %+v is not a child of the SendMessages span %s", appendSpan, send.SpanID)
-	}
-	fsync, _ := byService(spans, "runnel", "runnel.partition.fsync")
-	if fsync.ParentSpanID != appendSpan.SpanID || fsync.Attributes["runnel.fsync.performed"] != "true" {
-		t.Fatalf("fsync span %+v: want a child of the append span %s that ran the fsync (fsync=always)", fsync, appendSpan.SpanID)
+	if vsrMode {
+		commit, _ := byService(spans, "runnel", "runnel.replica.commit")
+		if commit.ParentSpanID != send.SpanID || commit.Attributes["runnel.replica.op"] == "" {
+			t.Fatalf("commit span %+v: want a child of the SendMessages span %s naming its op", commit, send.SpanID)
+		}
+	} else {
+		appendSpan, _ := byService(spans, "runnel", "runnel.partition.append")
+		if appendSpan.ParentSpanID != send.SpanID {
+			t.Fatalf("append span %+v is not a child of the SendMessages span %s", appendSpan, send.SpanID)
+		}
+		fsync, _ := byService(spans, "runnel", "runnel.partition.fsync")
+		if fsync.ParentSpanID != appendSpan.SpanID || fsync.Attributes["runnel.fsync.performed"] != "true" {
+			t.Fatalf("fsync span %+v: want a child of the append span %s that ran the fsync (fsync=always)", fsync, appendSpan.SpanID)
+		}
 	}
 	cons, _ := byService(spans, "test-consumer", "process order")
 	if cons.ParentSpanID != producerSpanID {
@@ -134,7 +150,7 @@ func TestTraceFromProducerThroughServerToConsumer(t *testing.T) {
 	ok = rcv.Eventually(ctx, 20*time.Second, func() bool {
 		return metricAtLeast(rcv.Points(), "runnel.partition.appended.messages", "traced", 1) &&
 			metricAtLeast(rcv.Points(), "runnel.partition.read.messages", "traced", 1) &&
-			metricAtLeast(rcv.Points(), "runnel.partition.fsync.duration", "", 1) &&
+			(vsrMode || metricAtLeast(rcv.Points(), "runnel.partition.fsync.duration", "", 1)) &&
 			hasLogLine(rcv.Logs(), "started")
 	})
 	if !ok {

@@ -7,6 +7,9 @@ import (
 
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"github.com/runnel-io/runnel/internal/config"
+	"github.com/runnel-io/runnel/internal/testserver"
 )
 
 // TestPrometheusPageOnTheHTTPTransport: the real server serves /metrics on
@@ -44,7 +47,12 @@ func TestPrometheusPageOnTheHTTPTransport(t *testing.T) {
 	if !found {
 		t.Fatalf("no appended count of 2 for stream metered: %v", families["runnel_partition_appended_messages_total"])
 	}
-	for _, name := range []string{"runnel_connections", "runnel_partition_fsync_duration_seconds", "runnel_partition_segments", "target_info"} {
+	// Appends are fsynced per request in mode none, by the journal in vsr.
+	durability := "runnel_partition_fsync_duration_seconds"
+	if testserver.ClusterMode() == config.ClusterVSR {
+		durability = "runnel_replica_journal_fsyncs_total"
+	}
+	for _, name := range []string{"runnel_connections", durability, "runnel_partition_segments", "target_info"} {
 		if families[name] == nil {
 			var names []string
 			for n := range families {

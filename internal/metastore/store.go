@@ -39,6 +39,10 @@ type Store struct {
 	pending *batch
 	err     error // sticky: set by Close, a write failure or a test crash
 
+	// journaled: another log (a replicated journal) makes ops durable;
+	// enqueue only applies them (NewJournaled).
+	journaled bool
+
 	kick      chan struct{} // wakes the writer; buffered 1
 	closing   chan struct{}
 	stopped   chan struct{}
@@ -210,8 +214,8 @@ func (s *Store) Submit(ctx context.Context, op metadata.Op) (metadata.Result, er
 		return metadata.Result{}, fmt.Errorf("metastore: submit: %w", err)
 	}
 	res, bt, _, err := s.enqueue(op)
-	if err != nil {
-		return metadata.Result{}, err
+	if err != nil || bt == nil {
+		return res, err
 	}
 	select {
 	case <-bt.done:
@@ -259,6 +263,10 @@ func (s *Store) enqueue(op metadata.Op) (res metadata.Result, bt *batch, full bo
 		return metadata.Result{}, nil, false, err
 	}
 	s.seq++
+	if s.journaled {
+		s.mu.Unlock()
+		return res, nil, false, nil
+	}
 	bt = s.pending
 	bt.entries = append(bt.entries, pendingOp{seq: s.seq, op: op, bytes: b})
 	full = len(bt.entries) >= pendingOpsMax

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/runnel-io/runnel/core/metadata"
+	"github.com/runnel-io/runnel/core/vsr"
 	"github.com/runnel-io/runnel/sdk/wire"
 )
 
@@ -142,16 +143,21 @@ func authorizeIn(st *metadata.State, userID uint32, action metadata.Action, stre
 	return metadata.Authorize(u.Permissions, userID, action, streamID, topicID)
 }
 
-// submit applies a metadata op durably and wraps non-protocol failures.
+// submit applies a metadata op durably (through the replica in VSR mode)
+// and wraps non-protocol failures.
 func (s *Server) submit(ctx context.Context, op metadata.Op) (metadata.Result, error) {
-	res, err := s.meta.Submit(ctx, op)
+	var res metadata.Result
+	var err error
+	if s.node == nil {
+		res, err = s.applyMetadata(ctx, op)
+	} else {
+		var body []byte
+		if body, err = s.submitReplicated(ctx, vsr.OperationMetadata, metadata.AppendOp(nil, op)); err == nil {
+			res, err = metadata.DecodeResult(body)
+		}
+	}
 	if err != nil && !isWireError(err) {
 		return res, fmt.Errorf("server: %s: %w", metadata.OpName(op), err)
-	}
-	if err == nil {
-		s.groupsMu.Lock()
-		s.members.Observe(op, res)
-		s.groupsMu.Unlock()
 	}
 	return res, err
 }

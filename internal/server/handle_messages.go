@@ -4,11 +4,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
+	"fmt"
 	"sync"
 	"sync/atomic"
 
 	"github.com/runnel-io/runnel/core/metadata"
 	"github.com/runnel-io/runnel/core/partition"
+	"github.com/runnel-io/runnel/core/vsr"
 	"github.com/runnel-io/runnel/plugins/storage"
 	"github.com/runnel-io/runnel/sdk/wire"
 )
@@ -89,8 +91,27 @@ func (s *Server) choosePartition(t target, p wire.Partitioning) (uint32, error) 
 
 func (c *session) sendMessages(ctx context.Context, userID uint32, q wire.SendMessagesRequest) ([]byte, error) {
 	s := c.srv
+	if s.node != nil {
+		return nil, c.sendReplicated(ctx, userID, q)
+	}
 	s.topology.RLock()
 	defer s.topology.RUnlock()
+	pl, err := c.sendTarget(ctx, userID, q)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.appendTraced(ctx, pl, q.Messages, q.Count, nowMicros()); err != nil {
+		return nil, err
+	}
+	s.writtenBytes.Add(uint64(len(q.Messages)))
+	pl.traffic.appended(q.Count, len(q.Messages))
+	return nil, nil
+}
+
+// sendTarget checks the send, picks its partition and gives the messages
+// without an id one. The caller holds topology (read).
+func (c *session) sendTarget(ctx context.Context, userID uint32, q wire.SendMessagesRequest) (*partitionLog, error) {
+	s := c.srv
 	t, err := c.viewTarget(userID, metadata.ActionSend, q.StreamID, q.TopicID)
 	if err != nil {
 		return nil, err
@@ -104,15 +125,70 @@ func (c *session) sendMessages(ctx context.Context, userID uint32, q wire.SendMe
 		return nil, err
 	}
 	s.annotatePartition(ctx, t, pid)
-	if err := assignMissingIDs(q); err != nil {
-		return nil, err
+	return pl, assignMissingIDs(q)
+}
+
+// sendReplicated orders the batch through the replica: offsets and
+// timestamps are given when it is applied. The topology lock is released
+// before submitting, because applying a topic delete on the replica's loop
+// takes it. A batch larger than one prepare goes as several, in order,
+// each waiting for the one before.
+func (c *session) sendReplicated(ctx context.Context, userID uint32, q wire.SendMessagesRequest) error {
+	s := c.srv
+	s.topology.RLock()
+	pl, err := c.sendTarget(ctx, userID, q)
+	s.topology.RUnlock()
+	if err != nil {
+		return err
 	}
-	if _, err := s.appendTraced(ctx, pl, q.Messages, q.Count, nowMicros()); err != nil {
-		return nil, err
+	partBytesMax := int(s.cfg.Cluster.PrepareSizeMax) - vsr.HeaderSize - vsr.AppendOpHeaderBytes
+	return splitBatch(q, partBytesMax, func(first, count int, frames []byte) error {
+		body := vsr.EncodeAppend(vsr.AppendOp{PartitionRef: vsr.PartitionRef{Stream: pl.key.Stream, Topic: pl.key.Topic,
+			Partition: pl.key.Partition}, Count: uint32(count), Frames: frames})
+		reply, err := s.submitReplicated(ctx, vsr.OperationAppend, body)
+		if err != nil {
+			return err
+		}
+		res, err := vsr.DecodeAppendResult(reply)
+		if err != nil {
+			return fmt.Errorf("server: append reply: %w", err)
+		}
+		switch res.Code {
+		case vsr.CodeOK:
+		case vsr.CodeUnknownPartition:
+			return wire.ErrPartitionNotFound.Detail("partition %d was deleted", pl.key.Partition)
+		default:
+			return wire.ErrInvalidMessagesCount.Detail("messages %d..%d refused (code %d)", first, first+count-1, res.Code)
+		}
+		s.writtenBytes.Add(uint64(len(frames)))
+		pl.traffic.appended(uint32(count), len(frames))
+		return nil
+	})
+}
+
+// splitBatch calls fn for consecutive runs of q's messages of at most
+// partBytesMax bytes each (one run when the batch fits), stopping at the
+// first error. A single message larger than partBytesMax is refused.
+func splitBatch(q wire.SendMessagesRequest, partBytesMax int, fn func(first, count int, frames []byte) error) error {
+	if len(q.Messages) <= partBytesMax {
+		return fn(0, int(q.Count), q.Messages)
 	}
-	s.writtenBytes.Add(uint64(len(q.Messages)))
-	pl.traffic.appended(q.Count, len(q.Messages))
-	return nil, nil
+	start, first := 0, 0
+	end := 0
+	for i := range int(q.Count) {
+		size := len(q.Frame(i))
+		if size > partBytesMax {
+			return wire.ErrTooBigMessagePayload.Detail("message %d is %d bytes; one operation holds at most %d", i, size, partBytesMax)
+		}
+		if end+size-start > partBytesMax {
+			if err := fn(first, i-first, q.Messages[start:end]); err != nil {
+				return err
+			}
+			start, first = end, i
+		}
+		end += size
+	}
+	return fn(first, int(q.Count)-first, q.Messages[start:end])
 }
 
 // assignMissingIDs gives every message sent with id 0 a random UUID v4, as
@@ -223,13 +299,30 @@ func (ct consumerTarget) offsetKey() metadata.OffsetKey {
 	return metadata.OffsetKey{PartitionID: ct.partitionID, Kind: ct.kind, ConsumerID: ct.consumerID}
 }
 
+func (ct consumerTarget) pendingKey() consumerOffsetKey {
+	return consumerOffsetKey{stream: ct.streamID, topic: ct.topicID, OffsetKey: ct.offsetKey()}
+}
+
+// storedOffset is the consumer's stored offset.
 func (c *session) storedOffset(ct consumerTarget) (uint64, bool) {
 	var off uint64
 	var ok bool
 	c.srv.meta.View(func(st *metadata.State) {
-		off, ok = st.ConsumerOffset(ct.streamID, ct.topicID, ct.offsetKey())
+		off, ok = c.srv.storedOffsetIn(st, ct.streamID, ct.topicID, ct.offsetKey())
 	})
 	return off, ok
+}
+
+// storedOffsetIn is a consumer's stored offset, or the one a poll with
+// auto-commit moved it to and the replica has not applied yet (VSR mode):
+// what the next poll continues from.
+func (s *Server) storedOffsetIn(st *metadata.State, streamID, topicID uint32, key metadata.OffsetKey) (uint64, bool) {
+	if s.offsets != nil {
+		if off, ok := s.offsets.get(consumerOffsetKey{stream: streamID, topic: topicID, OffsetKey: key}); ok {
+			return off, true
+		}
+	}
+	return st.ConsumerOffset(streamID, topicID, key)
 }
 
 func (c *session) pollMessages(ctx context.Context, userID uint32, q wire.PollMessagesRequest) ([]byte, error) {
@@ -273,7 +366,9 @@ func (c *session) pollMessages(ctx context.Context, userID uint32, q wire.PollMe
 			PartitionID: ct.partitionID, Kind: ct.kind, ConsumerID: ct.consumerID, Offset: start + uint64(count) - 1}
 		// The poll answer does not wait for the offset's fsync: a crash can
 		// redeliver, never skip (at-least-once, as in Iggy).
-		if _, err := s.meta.SubmitNoWait(op); err != nil {
+		if s.offsets != nil {
+			s.offsets.put(ct.pendingKey(), op.Offset)
+		} else if _, err := s.meta.SubmitNoWait(op); err != nil {
 			return nil, err
 		}
 	}
@@ -330,28 +425,46 @@ func (c *session) getOffset(userID uint32, q wire.GetConsumerOffsetRequest) ([]b
 
 func (c *session) storeOffset(ctx context.Context, userID uint32, q wire.StoreConsumerOffsetRequest) ([]byte, error) {
 	s := c.srv
-	s.topology.RLock()
-	defer s.topology.RUnlock()
-	ct, err := c.resolveConsumer(userID, q.Consumer, q.StreamID, q.TopicID, q.PartitionID, false)
+	ct, err := c.checkStoreOffset(userID, q)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.partitionLog(ct.target, ct.partitionID); err != nil {
-		return nil, err
-	}
-	ps := s.partitionStats(ct.streamID, ct.topicID, ct.partitionID)
-	if ps.MessagesCount == 0 || q.Offset >= ps.NextOffset {
-		return nil, wire.ErrInvalidOffset.Detail("offset %d is past the last offset of partition %d", q.Offset, ct.partitionID)
+	if s.offsets != nil {
+		s.offsets.drop(ct.pendingKey())
 	}
 	_, err = s.submit(ctx, metadata.StoreConsumerOffset{Stream: wire.NumericID(ct.streamID), Topic: wire.NumericID(ct.topicID),
 		PartitionID: ct.partitionID, Kind: ct.kind, ConsumerID: ct.consumerID, Offset: q.Offset})
 	return nil, err
 }
 
+// checkStoreOffset resolves the consumer and checks the offset exists,
+// under topology (read), which submit must not hold: the replica takes it
+// to apply topology changes.
+func (c *session) checkStoreOffset(userID uint32, q wire.StoreConsumerOffsetRequest) (consumerTarget, error) {
+	s := c.srv
+	s.topology.RLock()
+	defer s.topology.RUnlock()
+	ct, err := c.resolveConsumer(userID, q.Consumer, q.StreamID, q.TopicID, q.PartitionID, false)
+	if err != nil {
+		return ct, err
+	}
+	if _, err := s.partitionLog(ct.target, ct.partitionID); err != nil {
+		return ct, err
+	}
+	ps := s.partitionStats(ct.streamID, ct.topicID, ct.partitionID)
+	if ps.MessagesCount == 0 || q.Offset >= ps.NextOffset {
+		return ct, wire.ErrInvalidOffset.Detail("offset %d is past the last offset of partition %d", q.Offset, ct.partitionID)
+	}
+	return ct, nil
+}
+
 func (c *session) deleteOffset(ctx context.Context, userID uint32, q wire.DeleteConsumerOffsetRequest) ([]byte, error) {
 	ct, err := c.resolveConsumer(userID, q.Consumer, q.StreamID, q.TopicID, q.PartitionID, false)
 	if err != nil {
 		return nil, err
+	}
+	if c.srv.offsets != nil {
+		c.srv.offsets.drop(ct.pendingKey())
 	}
 	_, err = c.srv.submit(ctx, metadata.DeleteConsumerOffset{Stream: wire.NumericID(ct.streamID), Topic: wire.NumericID(ct.topicID),
 		PartitionID: ct.partitionID, Kind: ct.kind, ConsumerID: ct.consumerID})

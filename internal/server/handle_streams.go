@@ -167,21 +167,8 @@ func (c *session) deleteStream(ctx context.Context, userID uint32, q wire.Delete
 	if err != nil {
 		return nil, err
 	}
-	return nil, c.srv.changePartitions(ctx, metadata.DeleteStream{Stream: wire.NumericID(sid)}, sid, nil, c.srv.removePartitions)
-}
-
-// changePartitions submits op under the topology lock, then applies fileOp
-// to the partitions of the stream (or of one topic) as they were before it:
-// the files follow the metadata change before any request can see either.
-func (s *Server) changePartitions(ctx context.Context, op metadata.Op, streamID uint32, topicID *uint32,
-	fileOp func(context.Context, []storage.PartitionKey) error) error {
-	s.topology.Lock()
-	defer s.topology.Unlock()
-	keys := s.partitionKeys(streamID, topicID)
-	if _, err := s.submit(ctx, op); err != nil {
-		return err
-	}
-	return fileOp(ctx, keys)
+	_, err = c.srv.submit(ctx, metadata.DeleteStream{Stream: wire.NumericID(sid)})
+	return nil, err
 }
 
 func (s *Server) removePartitions(ctx context.Context, keys []storage.PartitionKey) error {
@@ -211,7 +198,8 @@ func (c *session) purgeStream(ctx context.Context, userID uint32, q wire.PurgeSt
 	if err != nil {
 		return nil, err
 	}
-	return nil, c.srv.changePartitions(ctx, metadata.PurgeStream{Stream: wire.NumericID(sid)}, sid, nil, c.srv.purgePartitions)
+	_, err = c.srv.submit(ctx, metadata.PurgeStream{Stream: wire.NumericID(sid)})
+	return nil, err
 }
 
 func (c *session) getTopic(userID uint32, q wire.GetTopicRequest) ([]byte, error) {
@@ -254,15 +242,10 @@ func (c *session) createTopic(ctx context.Context, userID uint32, q wire.CreateT
 		return nil, err
 	}
 	s := c.srv
-	s.topology.Lock()
-	defer s.topology.Unlock()
 	res, err := s.submit(ctx, metadata.CreateTopic{Stream: wire.NumericID(sid), Name: q.Name, PartitionsCount: q.PartitionsCount,
 		Compression: q.CompressionAlgorithm, MessageExpiryMicros: q.MessageExpiry, SizeBytesMax: q.MaxTopicSize,
 		ReplicationFactor: q.ReplicationFactor, CreatedAtMicros: nowMicros()})
 	if err != nil {
-		return nil, err
-	}
-	if err := s.openNewPartitions(ctx, sid, res.TopicID, 0, res.PartitionsCount); err != nil {
 		return nil, err
 	}
 	var out []byte
@@ -303,8 +286,8 @@ func (c *session) deleteTopic(ctx context.Context, userID uint32, q wire.DeleteT
 	if err != nil {
 		return nil, err
 	}
-	op := metadata.DeleteTopic{Stream: wire.NumericID(sid), Topic: wire.NumericID(tid)}
-	return nil, c.srv.changePartitions(ctx, op, sid, &tid, c.srv.removePartitions)
+	_, err = c.srv.submit(ctx, metadata.DeleteTopic{Stream: wire.NumericID(sid), Topic: wire.NumericID(tid)})
+	return nil, err
 }
 
 func (c *session) purgeTopic(ctx context.Context, userID uint32, q wire.PurgeTopicRequest) ([]byte, error) {
@@ -312,8 +295,8 @@ func (c *session) purgeTopic(ctx context.Context, userID uint32, q wire.PurgeTop
 	if err != nil {
 		return nil, err
 	}
-	op := metadata.PurgeTopic{Stream: wire.NumericID(sid), Topic: wire.NumericID(tid)}
-	return nil, c.srv.changePartitions(ctx, op, sid, &tid, c.srv.purgePartitions)
+	_, err = c.srv.submit(ctx, metadata.PurgeTopic{Stream: wire.NumericID(sid), Topic: wire.NumericID(tid)})
+	return nil, err
 }
 
 func (c *session) createPartitions(ctx context.Context, userID uint32, q wire.CreatePartitionsRequest) ([]byte, error) {
@@ -321,15 +304,9 @@ func (c *session) createPartitions(ctx context.Context, userID uint32, q wire.Cr
 	if err != nil {
 		return nil, err
 	}
-	s := c.srv
-	s.topology.Lock()
-	defer s.topology.Unlock()
-	res, err := s.submit(ctx, metadata.CreatePartitions{Stream: wire.NumericID(sid), Topic: wire.NumericID(tid),
+	_, err = c.srv.submit(ctx, metadata.CreatePartitions{Stream: wire.NumericID(sid), Topic: wire.NumericID(tid),
 		Count: q.PartitionsCount, CreatedAtMicros: nowMicros()})
-	if err != nil {
-		return nil, err
-	}
-	return nil, s.openNewPartitions(ctx, sid, tid, res.PartitionsCount-q.PartitionsCount, res.PartitionsCount)
+	return nil, err
 }
 
 func (c *session) deletePartitions(ctx context.Context, userID uint32, q wire.DeletePartitionsRequest) ([]byte, error) {
@@ -337,18 +314,8 @@ func (c *session) deletePartitions(ctx context.Context, userID uint32, q wire.De
 	if err != nil {
 		return nil, err
 	}
-	s := c.srv
-	s.topology.Lock()
-	defer s.topology.Unlock()
-	res, err := s.submit(ctx, metadata.DeletePartitions{Stream: wire.NumericID(sid), Topic: wire.NumericID(tid), Count: q.PartitionsCount})
-	if err != nil {
-		return nil, err
-	}
-	var keys []storage.PartitionKey
-	for p := res.PartitionsCount; p < res.PartitionsCount+q.PartitionsCount; p++ {
-		keys = append(keys, storage.PartitionKey{Stream: sid, Topic: tid, Partition: p})
-	}
-	return nil, s.removePartitions(ctx, keys)
+	_, err = c.srv.submit(ctx, metadata.DeletePartitions{Stream: wire.NumericID(sid), Topic: wire.NumericID(tid), Count: q.PartitionsCount})
+	return nil, err
 }
 
 func (c *session) deleteSegments(ctx context.Context, userID uint32, q wire.DeleteSegmentsRequest) ([]byte, error) {

@@ -20,7 +20,7 @@ func (s *Server) runMaintenance(ctx context.Context) {
 			return
 		case <-t.C:
 			s.applyRetention(ctx)
-			if _, err := s.meta.Submit(ctx, metadata.DeleteExpiredPATs{NowMicros: nowMicros()}); err != nil && ctx.Err() == nil {
+			if _, err := s.submit(ctx, metadata.DeleteExpiredPATs{NowMicros: nowMicros()}); err != nil && ctx.Err() == nil {
 				s.log.Error("drop expired tokens", "error", err)
 			}
 		}

@@ -99,6 +99,10 @@ type observers struct {
 	segments, messages, lag         metric.Int64ObservableGauge
 	tierMessages, tierFirst         metric.Int64ObservableGauge
 	connections                     metric.Int64ObservableUpDownCounter
+
+	replicaOps                          metric.Int64ObservableGauge // view, commit, checkpoint by "what"
+	journalWrites, journalFsyncs        metric.Int64ObservableCounter
+	replicaTimeouts, replicaCheckpoints metric.Int64ObservableCounter
 }
 
 func (s *Server) registerObservers(m metric.Meter) error {
@@ -130,6 +134,12 @@ func (s *Server) registerObservers(m metric.Meter) error {
 		"Oldest offset each tier holds of the partition; absent when the tier holds none.")
 	o.lag = gauge("runnel.consumer_group.lag", "{message}",
 		"Messages in the partition after the group's committed offset.")
+	o.replicaOps = gauge("runnel.replica.position", "{op}",
+		"The replica's view, executed op (commit) and durable checkpoint op (cluster.mode vsr).")
+	o.journalWrites = counter("runnel.replica.journal.writes", "{write}", "Journal writes (each one or more operations).")
+	o.journalFsyncs = counter("runnel.replica.journal.fsyncs", "{fsync}", "Journal fdatasync calls.")
+	o.replicaTimeouts = counter("runnel.replica.timeouts", "{request}", "Operations whose outcome was unknown when the request gave up.")
+	o.replicaCheckpoints = counter("runnel.replica.checkpoints", "{checkpoint}", "Checkpoints written.")
 	if err != nil {
 		return err
 	}
@@ -141,7 +151,8 @@ func (s *Server) registerObservers(m metric.Meter) error {
 	_, err = m.RegisterCallback(func(ctx context.Context, obs metric.Observer) error {
 		s.observe(obs, &o)
 		return nil
-	}, o.appendedMessages, o.appendedBytes, o.readMessages, o.readBytes, o.segments, o.messages, o.lag, o.connections, o.tierMessages, o.tierFirst)
+	}, o.appendedMessages, o.appendedBytes, o.readMessages, o.readBytes, o.segments, o.messages, o.lag, o.connections, o.tierMessages, o.tierFirst,
+		o.replicaOps, o.journalWrites, o.journalFsyncs, o.replicaTimeouts, o.replicaCheckpoints)
 	return err
 }
 
@@ -163,6 +174,7 @@ func (s *Server) observe(obs metric.Observer, o *observers) {
 	for transport, n := range s.clients.countByTransport() {
 		obs.ObserveInt64(o.connections, int64(n), metric.WithAttributes(attribute.String("transport", transport)))
 	}
+	s.observeReplica(obs, o)
 	if s.parts == nil || s.meta == nil {
 		return
 	}
@@ -187,6 +199,22 @@ func (s *Server) observe(obs metric.Observer, o *observers) {
 			obs.ObserveInt64(o.lag, int64(groupLag(st.FirstOffset, st.NextOffset, g)), metric.WithAttributeSet(g.attrs))
 		}
 	}
+}
+
+// observeReplica reports the VSR replica's position and journal work.
+func (s *Server) observeReplica(obs metric.Observer, o *observers) {
+	node := s.observedNode.Load()
+	if node == nil {
+		return
+	}
+	st, stats := node.State(), node.Stats()
+	for what, op := range map[string]uint64{"view": st.View, "commit": st.CommitMin, "checkpoint": st.CheckpointOp} {
+		obs.ObserveInt64(o.replicaOps, int64(op), metric.WithAttributes(attribute.String("what", what)))
+	}
+	obs.ObserveInt64(o.journalWrites, int64(stats.Persists))
+	obs.ObserveInt64(o.journalFsyncs, int64(stats.Fsyncs))
+	obs.ObserveInt64(o.replicaTimeouts, int64(stats.Timeouts))
+	obs.ObserveInt64(o.replicaCheckpoints, int64(stats.Checkpoints))
 }
 
 // observeTiers reports which offsets of a partition each tier holds.
@@ -245,7 +273,7 @@ func (s *Server) partitionViews() []partitionView {
 					}
 					v := partitionView{key: storage.PartitionKey{Stream: stream.ID, Topic: topic.ID, Partition: p}, attrs: attribute.NewSet(base...)}
 					for g := range topic.Groups() {
-						committed, ok := topic.StoredOffset(metadata.OffsetKey{PartitionID: p, Kind: metadata.ConsumerGroup, ConsumerID: g.ID})
+						committed, ok := s.storedOffsetIn(st, stream.ID, topic.ID, metadata.OffsetKey{PartitionID: p, Kind: metadata.ConsumerGroup, ConsumerID: g.ID})
 						attrs := attribute.NewSet(append(base, attribute.String("group", g.Name))...)
 						v.groups = append(v.groups, groupOffset{attrs: attrs, committed: committed, stored: ok})
 					}

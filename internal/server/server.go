@@ -20,6 +20,7 @@ import (
 	"github.com/runnel-io/runnel/internal/auth"
 	"github.com/runnel-io/runnel/internal/config"
 	"github.com/runnel-io/runnel/internal/metastore"
+	"github.com/runnel-io/runnel/internal/vsrnode"
 	"github.com/runnel-io/runnel/plugins/archiver"
 	"github.com/runnel-io/runnel/plugins/component"
 	"github.com/runnel-io/runnel/plugins/registry"
@@ -50,7 +51,20 @@ type Server struct {
 	cfg *config.Config
 	log *slog.Logger
 
-	meta      *metastore.Store
+	meta *metastore.Store
+	// node orders every operation through the VSR journal (cluster.mode
+	// vsr); nil in mode none, where handlers apply ops directly.
+	node *vsrnode.Node
+	// applyCtx is the context committed ops are applied under: the
+	// server's lifetime, not a request's.
+	applyCtx context.Context
+	// observedNode is node for the metrics callbacks, which may run
+	// before open assigns it.
+	observedNode atomic.Pointer[vsrnode.Node]
+	replicaLoop  *replicaLoop
+	// offsets holds auto-committed offsets on their way to the replica
+	// (VSR mode; nil in mode none).
+	offsets   *offsetCommitter
 	store     storage.Store
 	archivers []*archiveTarget
 	parts     *partitions
@@ -216,6 +230,13 @@ func (s *Server) Run(ctx context.Context) (err error) {
 		defer wg.Done()
 		s.runMaintenance(bg)
 	}()
+	if s.offsets != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.offsets.run(bg, s.submit, func(err error) { s.log.Error("store polled offset", "error", err) })
+		}()
+	}
 	if len(s.archivers) > 0 {
 		wg.Add(1)
 		go func() {
@@ -236,6 +257,8 @@ func (s *Server) Run(ctx context.Context) (err error) {
 	select {
 	case <-ctx.Done():
 	case err = <-serveErr:
+	case <-s.replicaFailed():
+		err = fmt.Errorf("server: replica: %w", s.replicaLoop.err)
 	}
 	s.log.Info("shutting down")
 	stopCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
@@ -243,6 +266,9 @@ func (s *Server) Run(ctx context.Context) (err error) {
 	closeListeners(stopCtx, s.listeners)
 	cancelBG()
 	wg.Wait()
+	if stopErr := s.stopReplica(); stopErr != nil && err == nil {
+		err = errors.Join(err, fmt.Errorf("server: replica: %w", stopErr))
+	}
 	if syncErr := s.parts.syncDirty(stopCtx); syncErr != nil {
 		err = errors.Join(err, fmt.Errorf("server: final sync: %w", syncErr))
 	}
@@ -267,27 +293,55 @@ func (s *Server) open(ctx context.Context) error {
 		}
 	}
 	metaDir := filepath.Join(path, "metadata")
-	if err := s.restoreMetadata(ctx, metaDir, metaCfg); err != nil {
-		return err
-	}
-	meta, err := metastore.Open(ctx, metaDir, metaCfg)
-	if err != nil {
-		return fmt.Errorf("server: metadata: %w", err)
-	}
-	s.meta = meta
-	if err := s.bootstrapRoot(ctx); err != nil {
-		return err
+	vsrMode := s.cfg.Cluster.Mode == config.ClusterVSR
+	if vsrMode {
+		if err := refuseModeNoneData(metaDir); err != nil {
+			return err
+		}
+		if len(s.archivers) > 0 && s.cfg.System.Archive.RestoreMetadata {
+			s.log.Warn("system.archive.restore_metadata does nothing with cluster.mode = \"vsr\" yet: an empty node starts with empty metadata")
+		}
+		meta, err := metastore.NewJournaled(metaCfg)
+		if err != nil {
+			return fmt.Errorf("server: metadata: %w", err)
+		}
+		s.meta = meta
+	} else {
+		if err := refuseVSRData(path); err != nil {
+			return err
+		}
+		if err := s.restoreMetadata(ctx, metaDir, metaCfg); err != nil {
+			return err
+		}
+		meta, err := metastore.Open(ctx, metaDir, metaCfg)
+		if err != nil {
+			return fmt.Errorf("server: metadata: %w", err)
+		}
+		s.meta = meta
 	}
 
 	if err := s.store.Start(ctx); err != nil {
 		return fmt.Errorf("server: storage %q: %w", s.cfg.Storage.Backend, err)
 	}
-	s.parts = newPartitions(s.store, partition.Config{SegmentBytesMax: uint64(s.cfg.System.Segment.Size)}, s.cfg.System.Partition.Fsync, s.cfg.System.Dedup)
+	fsync := s.cfg.System.Partition.Fsync
+	if vsrMode {
+		// The journal makes every acknowledged op durable; partition logs
+		// are fsynced at checkpoints (beforeCheckpoint) instead of per append.
+		fsync = config.FsyncNever
+	}
+	s.parts = newPartitions(s.store, partition.Config{SegmentBytesMax: uint64(s.cfg.System.Segment.Size)}, fsync, s.cfg.System.Dedup)
 	s.parts.fsyncs = s.fsyncs
 	if err := s.openTiers(ctx); err != nil {
 		return err
 	}
-	if err := s.openPartitions(ctx); err != nil {
+	if vsrMode {
+		if err := s.startReplica(ctx); err != nil {
+			return err
+		}
+	} else if err := s.openPartitions(ctx); err != nil {
+		return err
+	}
+	if err := s.bootstrapRoot(ctx); err != nil {
 		return err
 	}
 	return s.startListeners(ctx)
@@ -334,7 +388,7 @@ func (s *Server) bootstrapRoot(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("server: root password: %w", err)
 	}
-	_, err = s.meta.Submit(ctx, metadata.CreateUser{
+	_, err = s.submit(ctx, metadata.CreateUser{
 		Username:        s.cfg.Root.Username,
 		PasswordHash:    hash,
 		Status:          metadata.UserActive,
@@ -379,6 +433,9 @@ func (s *Server) Discard(ctx context.Context) error {
 func (s *Server) closeAll() {
 	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
+	if err := s.stopReplica(); err != nil {
+		s.log.Error("stop replica", "error", err)
+	}
 	if s.parts != nil {
 		s.parts.closeAll()
 	}

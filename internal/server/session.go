@@ -121,7 +121,9 @@ func (c *session) Handle(ctx context.Context, req transport.Request) transport.R
 		if status == wire.ErrGeneric.Code || !isWireError(err) {
 			c.srv.log.Error("request failed", "code", req.Code, "client", c.id, "error", err)
 		}
-		return transport.Response{Status: status}
+		// An operation that may or may not have committed leaves the client
+		// as a lost reply would: without the connection.
+		return transport.Response{Status: status, Close: errors.Is(err, errOutcomeUnknown)}
 	}
 	var done func()
 	if cap(c.scratch) > scratchBytesKeepMax {

@@ -32,6 +32,7 @@ const (
 	attrStatus      = "runnel.status_code"
 	attrError       = "error"
 	attrFsyncDone   = "runnel.fsync.performed"
+	attrReplicaOp   = "runnel.replica.op"
 	attrArchiver    = "runnel.archiver"
 	attrObjectKey   = "runnel.archive.key"
 )

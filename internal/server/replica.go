@@ -1,0 +1,391 @@
+package server
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/runnel-io/runnel/core/metadata"
+	"github.com/runnel-io/runnel/core/partition"
+	"github.com/runnel-io/runnel/core/vsr"
+	"github.com/runnel-io/runnel/internal/config"
+	"github.com/runnel-io/runnel/internal/metastore"
+	"github.com/runnel-io/runnel/internal/vsrnode"
+	"github.com/runnel-io/runnel/plugins/storage"
+	"github.com/runnel-io/runnel/sdk/wire"
+)
+
+// errOutcomeUnknown marks a request whose operation may or may not have
+// committed (no reply in time): the connection is closed, as a lost reply
+// would leave it, and the client reconnects and decides.
+var errOutcomeUnknown = errors.New("server: operation outcome unknown")
+
+// replicaMachine is the state machine the VSR replica drives (cluster.mode
+// vsr): every committed op is applied here, in op order, on the replica's
+// loop goroutine, also while the journal is replayed at start. Partition
+// offsets and message timestamps are assigned here, from the op's
+// timestamp, never by the handler that received the request.
+type replicaMachine struct{ s *Server }
+
+var _ vsr.StateMachine = replicaMachine{}
+
+// Apply implements vsr.StateMachine. A committed op that cannot be applied
+// for a reason other than its own content (a failing disk) stops the
+// process: carrying on would let this replica's state diverge from its
+// journal.
+func (m replicaMachine) Apply(op, timestampMicros uint64, operation vsr.Operation, body []byte) []byte {
+	s := m.s
+	switch operation {
+	case vsr.OperationMetadata:
+		mop, err := metadata.DecodeOp(body)
+		if err != nil {
+			return metadata.AppendResult(nil, metadata.Result{}, wire.ErrInvalidCommand.Detail("op %d: %v", op, err))
+		}
+		res, err := s.applyMetadata(s.applyCtx, mop)
+		if err != nil && !isWireError(err) {
+			s.failApply(op, err)
+		}
+		return metadata.AppendResult(nil, res, err)
+	case vsr.OperationAppend:
+		return s.applyAppend(op, timestampMicros, body)
+	}
+	return metadata.AppendResult(nil, metadata.Result{}, wire.ErrInvalidCommand.Detail("op %d: operation %d", op, operation))
+}
+
+// failApply stops the process: see Apply.
+func (s *Server) failApply(op uint64, err error) {
+	s.log.Error("cannot apply a committed operation; stopping", "op", op, "error", err)
+	panic(fmt.Sprintf("server: apply op %d: %v", op, err))
+}
+
+// applyAppend appends a committed batch at the partition's next offset.
+func (s *Server) applyAppend(op, timestampMicros uint64, body []byte) []byte {
+	a, err := vsr.DecodeAppend(body)
+	if err != nil {
+		return vsr.EncodeAppendResult(vsr.AppendResult{Code: vsr.CodeMalformed})
+	}
+	pl := s.parts.get(storage.PartitionKey{Stream: a.Stream, Topic: a.Topic, Partition: a.Partition})
+	if pl == nil {
+		return vsr.EncodeAppendResult(vsr.AppendResult{Code: vsr.CodeUnknownPartition})
+	}
+	if err := partition.CheckBatch(a.Frames, a.Count); err != nil {
+		return vsr.EncodeAppendResult(vsr.AppendResult{Code: vsr.CodeMalformed})
+	}
+	// The log stamps offsets and timestamps into the frames it writes; the
+	// prepare's body is shared with the journal and must stay as it is.
+	frames := slices.Clone(a.Frames)
+	res, err := s.appendTraced(s.applyCtx, pl, frames, a.Count, timestampMicros)
+	if err != nil {
+		s.failApply(op, err)
+	}
+	return vsr.EncodeAppendResult(vsr.AppendResult{FirstOffset: res.FirstOffset, Count: a.Count})
+}
+
+// Checkpoint layout: version u8, the metadata snapshot file (u64 length,
+// bytes), then every open partition's next offset (u32 count; per entry
+// stream, topic, partition u32 and next u64), sorted by key.
+const (
+	checkpointVersion    = 1
+	checkpointEntryBytes = 20
+)
+
+// Snapshot implements vsr.StateMachine: the small state a checkpoint
+// holds. Partition contents are not in it; the partition logs are fsynced
+// before the checkpoint is written (beforeCheckpoint), so "next offset N"
+// means "the log holds offsets below N durably".
+func (m replicaMachine) Snapshot() []byte {
+	s := m.s
+	_, file := s.meta.Snapshot()
+	b := append([]byte{checkpointVersion}, binary.LittleEndian.AppendUint64(nil, uint64(len(file)))...)
+	b = append(b, file...)
+	type next struct {
+		key    storage.PartitionKey
+		offset uint64
+	}
+	var nexts []next
+	s.parts.each(func(pl *partitionLog) {
+		_ = pl.with(func(l *partition.Log) error {
+			nexts = append(nexts, next{pl.key, l.NextOffset()})
+			return nil
+		})
+	})
+	slices.SortFunc(nexts, func(a, b next) int { return compareKeys(a.key, b.key) })
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(nexts)))
+	for _, n := range nexts {
+		b = binary.LittleEndian.AppendUint32(b, n.key.Stream)
+		b = binary.LittleEndian.AppendUint32(b, n.key.Topic)
+		b = binary.LittleEndian.AppendUint32(b, n.key.Partition)
+		b = binary.LittleEndian.AppendUint64(b, n.offset)
+	}
+	return b
+}
+
+func compareKeys(a, b storage.PartitionKey) int {
+	if a.Stream != b.Stream {
+		return cmpU32(a.Stream, b.Stream)
+	}
+	if a.Topic != b.Topic {
+		return cmpU32(a.Topic, b.Topic)
+	}
+	return cmpU32(a.Partition, b.Partition)
+}
+
+func cmpU32(a, b uint32) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// Restore implements vsr.StateMachine: metadata from the checkpoint, and
+// every partition log cut back to the offset the checkpoint recorded.
+// Whatever a log holds past it (ops applied after the checkpoint, a torn
+// tail, a later incarnation of a re-created partition) is replaced when
+// the journal replays those ops.
+func (m replicaMachine) Restore(snapshot []byte) error {
+	s := m.s
+	file, nexts, err := decodeCheckpoint(snapshot)
+	if err != nil {
+		return err
+	}
+	if err := s.meta.Restore(file); err != nil {
+		return fmt.Errorf("server: checkpoint metadata: %w", err)
+	}
+	s.parts.closeAll()
+	var keys []storage.PartitionKey
+	s.meta.View(func(st *metadata.State) { keys = allPartitionKeys(st) })
+	for _, key := range keys {
+		next, ok := nexts[key]
+		if !ok {
+			return fmt.Errorf("server: checkpoint: partition %s in metadata has no offset", key)
+		}
+		pl, err := s.parts.open(s.applyCtx, key, false)
+		if err != nil {
+			return fmt.Errorf("server: restore checkpoint: %w", err)
+		}
+		err = pl.with(func(l *partition.Log) error {
+			if have := l.NextOffset(); have < next && s.replicaLoop != nil {
+				// A checkpoint from a peer (state transfer) ahead of this
+				// node's partition data: copying partitions between
+				// replicas is not built yet, and applying on would give
+				// the next messages offsets the cluster already gave.
+				// (At start a shorter log is fine: a purge or re-create
+				// after the checkpoint made it so, and the replay repeats
+				// them.)
+				return fmt.Errorf("the log ends at offset %d, before the checkpoint's %d (partition state transfer is not supported yet)", have, next)
+			}
+			return l.TruncateTo(s.applyCtx, next)
+		})
+		if err != nil {
+			return fmt.Errorf("server: restore checkpoint: partition %s to offset %d: %w", key, next, err)
+		}
+	}
+	return nil
+}
+
+func decodeCheckpoint(b []byte) (file []byte, nexts map[storage.PartitionKey]uint64, err error) {
+	bad := func(what string) error { return fmt.Errorf("server: checkpoint: %s", what) }
+	if len(b) < 9 || b[0] != checkpointVersion {
+		return nil, nil, bad("unknown version or too short")
+	}
+	n := binary.LittleEndian.Uint64(b[1:])
+	b = b[9:]
+	if n > uint64(len(b)) {
+		return nil, nil, bad("metadata longer than the checkpoint")
+	}
+	file, b = b[:n], b[n:]
+	if len(b) < 4 {
+		return nil, nil, bad("no partition table")
+	}
+	count := binary.LittleEndian.Uint32(b)
+	b = b[4:]
+	if uint64(count)*checkpointEntryBytes != uint64(len(b)) {
+		return nil, nil, bad("partition table size")
+	}
+	nexts = make(map[storage.PartitionKey]uint64, count)
+	for i := range int(count) {
+		e := b[i*checkpointEntryBytes:]
+		key := storage.PartitionKey{Stream: binary.LittleEndian.Uint32(e), Topic: binary.LittleEndian.Uint32(e[4:]),
+			Partition: binary.LittleEndian.Uint32(e[8:])}
+		nexts[key] = binary.LittleEndian.Uint64(e[12:])
+	}
+	return file, nexts, nil
+}
+
+// allPartitionKeys lists every partition the metadata knows.
+func allPartitionKeys(st *metadata.State) []storage.PartitionKey {
+	var keys []storage.PartitionKey
+	for stream := range st.Streams() {
+		for topic := range stream.Topics() {
+			for p := range topic.PartitionsCount() {
+				keys = append(keys, storage.PartitionKey{Stream: stream.ID, Topic: topic.ID, Partition: p})
+			}
+		}
+	}
+	return keys
+}
+
+// replicaDirName is the replica's directory under system.path.
+const replicaDirName = "vsr"
+
+// openReplica starts the VSR node of a cluster of one: it formats the
+// journal on first start, restores the last checkpoint and replays the
+// journal (applying ops through replicaMachine), before any client is
+// served.
+func (s *Server) openReplica(ctx context.Context) error {
+	c := s.cfg.Cluster
+	node, err := vsrnode.Open(ctx, vsrnode.Config{
+		Dir:                 filepath.Join(s.cfg.System.Path, "vsr"),
+		Cluster:             c.ID,
+		ReplicaCount:        1,
+		JournalSlots:        c.JournalSlots,
+		PrepareSizeBytesMax: int(c.PrepareSizeMax),
+		RequestTimeout:      c.RequestTimeout,
+		SessionsMax:         c.Sessions,
+		// A pipeline of 32 lets one journal write carry up to 32 ops.
+		PipelineMax: 32,
+		// Two checkpoint slots of this size sit in the journal file.
+		CheckpointSizeBytesMax: 16 << 20,
+		Logger:                 s.log.With("component", "vsr"),
+	}, replicaMachine{s}, vsrnode.Hooks{BeforeCheckpoint: s.beforeCheckpoint})
+	if err != nil {
+		return fmt.Errorf("server: replica: %w", err)
+	}
+	s.node = node
+	s.observedNode.Store(node)
+	s.offsets = newOffsetCommitter()
+	return nil
+}
+
+// beforeCheckpoint makes every partition log durable up to what the
+// checkpoint about to be written records.
+func (s *Server) beforeCheckpoint(ctx context.Context, op uint64) error {
+	if err := s.parts.syncDirty(ctx); err != nil {
+		return fmt.Errorf("server: checkpoint at op %d: %w", op, err)
+	}
+	return nil
+}
+
+// submitReplicated orders one operation through the replica and returns
+// its reply body.
+// In a traced request it runs inside a "runnel.replica.commit" span: the
+// journal write and the apply happen on the replica's loop, so this wait
+// is what the request sees of them.
+func (s *Server) submitReplicated(ctx context.Context, operation vsr.Operation, body []byte) ([]byte, error) {
+	var span trace.Span
+	if s.tracer != nil {
+		var ok bool
+		if ctx, span, ok = startChild(ctx, "runnel.replica.commit"); ok {
+			defer span.End()
+		}
+	}
+	rep, err := s.node.Submit(ctx, operation, body)
+	if err != nil {
+		err = fmt.Errorf("%w: %w", errOutcomeUnknown, err)
+		if span != nil {
+			endWithError(span, err)
+		}
+		return nil, err
+	}
+	if span != nil {
+		span.SetAttributes(attribute.Int64(attrReplicaOp, int64(rep.Op)))
+	}
+	return rep.Body, nil
+}
+
+// startReplica opens the replica and runs its loop until stopReplica,
+// returning once the replica serves: every op the journal held is
+// applied.
+func (s *Server) startReplica(ctx context.Context) error {
+	s.applyCtx = context.WithoutCancel(ctx)
+	if err := s.openReplica(ctx); err != nil {
+		return err
+	}
+	loopCtx, stop := context.WithCancel(s.applyCtx)
+	s.replicaLoop = &replicaLoop{stop: stop, done: make(chan struct{})}
+	go func() {
+		s.replicaLoop.err = s.node.Run(loopCtx)
+		close(s.replicaLoop.done)
+	}()
+	select {
+	case <-s.replicaLoop.done:
+		return fmt.Errorf("server: replica stopped during start: %w", s.replicaLoop.err)
+	default:
+	}
+	if err := s.node.WaitServing(ctx); err != nil {
+		return fmt.Errorf("server: replica: %w", err)
+	}
+	st := s.node.State()
+	s.log.Info("replica serving", "cluster", s.cfg.Cluster.ID, "view", st.View, "commit", st.CommitMin,
+		"checkpoint", st.CheckpointOp)
+	return nil
+}
+
+// replicaLoop is the goroutine running the replica: done closes when it
+// returns, with err.
+type replicaLoop struct {
+	stop context.CancelFunc
+	done chan struct{}
+	err  error
+}
+
+// replicaFailed is closed when the replica's loop ended (nil without one).
+func (s *Server) replicaFailed() <-chan struct{} {
+	if s.replicaLoop == nil {
+		return nil
+	}
+	return s.replicaLoop.done
+}
+
+// stopReplica ends the replica's loop, then closes its journal.
+func (s *Server) stopReplica() error {
+	if s.replicaLoop == nil {
+		return nil
+	}
+	s.replicaLoop.stop()
+	<-s.replicaLoop.done
+	err := s.replicaLoop.err
+	if cerr := s.node.Close(); cerr != nil {
+		err = errors.Join(err, cerr)
+	}
+	s.replicaLoop = nil
+	return err
+}
+
+// refuseModeNoneData stops a start in VSR mode over metadata written in
+// mode none: the journal would start empty beside it.
+func refuseModeNoneData(metaDir string) error {
+	empty, err := metastore.Empty(metaDir)
+	if err != nil {
+		return fmt.Errorf("server: metadata: %w", err)
+	}
+	if !empty {
+		return fmt.Errorf("server: %s holds metadata written with cluster.mode = %q, which cluster.mode = %q does not read: start with cluster.mode = %q, or move the data directory away",
+			metaDir, config.ClusterNone, config.ClusterVSR, config.ClusterNone)
+	}
+	return nil
+}
+
+// refuseVSRData stops a start in mode none over a VSR journal: the
+// metadata and the partitions' offsets live in it, not in metadata/.
+func refuseVSRData(path string) error {
+	dir := filepath.Join(path, replicaDirName)
+	if _, err := os.Stat(dir); err == nil {
+		return fmt.Errorf("server: %s holds a journal written with cluster.mode = %q, which cluster.mode = %q does not read: start with cluster.mode = %q, or move the data directory away",
+			dir, config.ClusterVSR, config.ClusterNone, config.ClusterVSR)
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("server: %w", err)
+	}
+	return nil
+}
