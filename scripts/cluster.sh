@@ -17,7 +17,10 @@ mkdir -p "$dir"
 conf=$dir/cluster.toml
 if [[ ! -f $conf ]]; then
 	key=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+	password=$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
 	{
+		# One root password for every node (each would generate its own).
+		printf '[root]\npassword = "%s"\n' "${RUNNEL_ROOT_PASSWORD:-$password}"
 		printf '[cluster]\nmode = "vsr"\nkey = "%s"\n' "$key"
 		for i in $(seq 0 $((replicas - 1))); do
 			printf '[[cluster.replicas]]\nname = "node-%d"\nbus_address = "127.0.0.1:%d"\ntcp_address = "127.0.0.1:%d"\n' \
@@ -47,5 +50,6 @@ for i in $(seq 0 $((replicas - 1))); do
 	env $(node_env "$i") "$bin/runnel-server" --config "$conf" > >(sed -u "s/^/[node-$i] /") 2>&1 &
 	pids+=($!)
 done
-echo "cluster: clients on 127.0.0.1:8090, :8091, :8092 (data and config in $dir)"
-wait -n
+echo "cluster: clients on 127.0.0.1:8090, :8091, :8092 as runnel, password in $conf"
+# A node that dies (kill -9 to try a failover) leaves the others running.
+wait

@@ -6,6 +6,8 @@
 //	runnel-server [--config FILE] [--section.key=value ...]   serve
 //	runnel-server check-config [--config FILE] [...]          validate, build every plugin instance, exit
 //	runnel-server plugins list [--config FILE]                one line per available plugin
+//	runnel-server format [--config FILE] [...]                create this node's replica journal
+//	                                                          (once per node of a new cluster of several)
 //
 // Exit codes: 0 after an orderly stop (or a valid config), 1 when serving
 // failed, 2 when the configuration or start-up was refused (the message

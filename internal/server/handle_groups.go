@@ -105,6 +105,9 @@ func (c *session) deleteGroup(ctx context.Context, userID uint32, q wire.DeleteC
 }
 
 func (c *session) joinGroup(userID uint32, q wire.JoinConsumerGroupRequest) ([]byte, error) {
+	if err := c.srv.requirePrimary("consumer group membership"); err != nil {
+		return nil, err
+	}
 	var err error
 	c.srv.meta.View(func(st *metadata.State) {
 		t, g, rerr := c.resolveGroup(st, userID, q.StreamID, q.TopicID, q.GroupID)

@@ -72,7 +72,7 @@ func (pl *partitionLog) stats() partition.Stats {
 // getClusterMetadata answers with this single node as the healthy leader,
 // so the Iggy SDK never redirects.
 func (c *session) getClusterMetadata() ([]byte, error) {
-	md := wire.ClusterMetadata{Name: "single-node", Nodes: []wire.ClusterNode{c.srv.thisNode()}}
+	md := c.srv.clusterMetadata()
 	return md.AppendTo(c.scratch[:0]), nil
 }
 

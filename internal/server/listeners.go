@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/runnel-io/runnel/core/vsr"
 	"github.com/runnel-io/runnel/internal/config"
 	"github.com/runnel-io/runnel/plugins/component"
 	"github.com/runnel-io/runnel/plugins/registry"
@@ -124,4 +125,49 @@ func (s *Server) thisNode() wire.ClusterNode {
 		}
 	}
 	return node
+}
+
+// clusterMetadata answers GetClusterMetadata: this node alone for a
+// cluster of one; else every replica of the roster, with the primary of
+// the view this node is in as leader (none while it is changing views),
+// this node healthy once it serves and each peer healthy while the bus to
+// it is up. Clients that log in on a follower use it to move to the
+// leader.
+func (s *Server) clusterMetadata() wire.ClusterMetadata {
+	replicas := s.cfg.Cluster.Replicas
+	if len(replicas) <= 1 || s.node == nil {
+		return wire.ClusterMetadata{Name: "single-node", Nodes: []wire.ClusterNode{s.thisNode()}}
+	}
+	st := s.node.State()
+	md := wire.ClusterMetadata{Name: fmt.Sprintf("runnel-cluster-%d", s.cfg.Cluster.ID)}
+	for i, r := range replicas {
+		n := wire.ClusterNode{Name: r.Name, Role: wire.NodeFollower, Status: wire.NodeUnreachable}
+		n.IP, n.TCPPort = splitAddress(r.TCPAddress)
+		_, n.QUICPort = splitAddress(r.QUICAddress)
+		_, n.HTTPPort = splitAddress(r.HTTPAddress)
+		_, n.WebSocketPort = splitAddress(r.WebSocketAddress)
+		if st.Status == vsr.StatusNormal && i == st.Primary {
+			n.Role = wire.NodeLeader
+		}
+		switch {
+		case i == st.Replica && st.Serving:
+			n.Status = wire.NodeHealthy
+		case i == st.Replica:
+			n.Status = wire.NodeStarting
+		case i < len(st.Peers) && st.Peers[i].Connected:
+			n.Status = wire.NodeHealthy
+		}
+		md.Nodes = append(md.Nodes, n)
+	}
+	return md
+}
+
+// splitAddress parses host:port ("" gives "", 0).
+func splitAddress(addr string) (string, uint16) {
+	host, portText, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", 0
+	}
+	port, _ := strconv.ParseUint(portText, 10, 16)
+	return host, uint16(port)
 }

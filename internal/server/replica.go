@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -27,6 +28,27 @@ import (
 // committed (no reply in time): the connection is closed, as a lost reply
 // would leave it, and the client reconnects and decides.
 var errOutcomeUnknown = errors.New("server: operation outcome unknown")
+
+// errMoveToPrimary marks a request only the primary serves, made on
+// another replica: the connection is closed, and the client that logs in
+// again is sent to the primary by the cluster metadata.
+var errMoveToPrimary = errors.New("server: served by the primary only")
+
+// requirePrimary refuses what only the primary serves on a replica that is
+// not (currently) the primary. Consumer-group membership is one: it lives
+// in the memory of the node the members are connected to, so every member
+// of a group must be on the same node.
+func (s *Server) requirePrimary(what string) error {
+	if s.node == nil || len(s.cfg.Cluster.Replicas) <= 1 {
+		return nil
+	}
+	st := s.node.State()
+	if st.Status == vsr.StatusNormal && st.Primary == st.Replica {
+		return nil
+	}
+	return fmt.Errorf("%w: %w", errMoveToPrimary,
+		wire.ErrFeatureUnavailable.Detail("%s is served by the primary (replica %d); reconnect to be sent there", what, st.Primary))
+}
 
 // replicaMachine is the state machine the VSR replica drives (cluster.mode
 // vsr): every committed op is applied here, in op order, on the replica's
@@ -244,11 +266,28 @@ const replicaDirName = "vsr"
 // journal (applying ops through replicaMachine), before any client is
 // served.
 func (s *Server) openReplica(ctx context.Context) error {
-	c := s.cfg.Cluster
-	node, err := vsrnode.Open(ctx, vsrnode.Config{
-		Dir:                 filepath.Join(s.cfg.System.Path, "vsr"),
+	cfg := replicaConfig(s.cfg, s.log.With("component", "vsr"))
+	node, err := vsrnode.Open(ctx, cfg, replicaMachine{s}, vsrnode.Hooks{BeforeCheckpoint: s.beforeCheckpoint})
+	if err != nil {
+		if errors.Is(err, vsrnode.ErrNotFormatted) {
+			return fmt.Errorf("server: replica: %w; run `runnel-server format` with this configuration once when creating the cluster", err)
+		}
+		return fmt.Errorf("server: replica: %w", err)
+	}
+	s.node = node
+	s.observedNode.Store(node)
+	s.offsets = newOffsetCommitter()
+	return nil
+}
+
+// replicaConfig is the node configuration cfg describes.
+func replicaConfig(cfg *config.Config, logger *slog.Logger) vsrnode.Config {
+	c := cfg.Cluster
+	nc := vsrnode.Config{
+		Dir:                 filepath.Join(cfg.System.Path, replicaDirName),
 		Cluster:             c.ID,
-		ReplicaCount:        1,
+		Replica:             c.Replica,
+		ReplicaCount:        c.ReplicaCount(),
 		JournalSlots:        c.JournalSlots,
 		PrepareSizeBytesMax: int(c.PrepareSizeMax),
 		RequestTimeout:      c.RequestTimeout,
@@ -257,14 +296,34 @@ func (s *Server) openReplica(ctx context.Context) error {
 		PipelineMax: 32,
 		// Two checkpoint slots of this size sit in the journal file.
 		CheckpointSizeBytesMax: 16 << 20,
-		Logger:                 s.log.With("component", "vsr"),
-	}, replicaMachine{s}, vsrnode.Hooks{BeforeCheckpoint: s.beforeCheckpoint})
-	if err != nil {
-		return fmt.Errorf("server: replica: %w", err)
+		Logger:                 logger,
 	}
-	s.node = node
-	s.observedNode.Store(node)
-	s.offsets = newOffsetCommitter()
+	if len(c.Replicas) > 1 {
+		for _, r := range c.Replicas {
+			nc.BusRoster = append(nc.BusRoster, r.BusAddress)
+		}
+		nc.BusKey = []byte(c.Key)
+		nc.RequireFormatted = true
+	}
+	return nc
+}
+
+// FormatReplica creates the journal of this node's replica, as a cluster
+// of several replicas needs once per node before its first start (a
+// cluster of one formats itself).
+func FormatReplica(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	if cfg.Cluster.Mode != config.ClusterVSR {
+		return fmt.Errorf("server: format: cluster.mode is %q; only %q has a journal to format", cfg.Cluster.Mode, config.ClusterVSR)
+	}
+	if err := refuseModeNoneData(filepath.Join(cfg.System.Path, "metadata")); err != nil {
+		return err
+	}
+	if err := vsrnode.Format(ctx, replicaConfig(cfg, logger)); err != nil {
+		return fmt.Errorf("server: format: %w", err)
+	}
 	return nil
 }
 

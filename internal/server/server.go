@@ -395,6 +395,12 @@ func (s *Server) bootstrapRoot(ctx context.Context) error {
 		Permissions:     wire.AllPermissions(),
 		CreatedAtMicros: nowMicros(),
 	})
+	if errors.Is(err, wire.ErrUserAlreadyExists) && len(s.cfg.Cluster.Replicas) > 1 {
+		// Every replica of a new cluster starts empty and tries; the first
+		// one's user is the cluster's.
+		s.log.Info("root user created by another replica", "username", s.cfg.Root.Username)
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("server: create root user: %w", err)
 	}

@@ -122,8 +122,10 @@ func (c *session) Handle(ctx context.Context, req transport.Request) transport.R
 			c.srv.log.Error("request failed", "code", req.Code, "client", c.id, "error", err)
 		}
 		// An operation that may or may not have committed leaves the client
-		// as a lost reply would: without the connection.
-		return transport.Response{Status: status, Close: errors.Is(err, errOutcomeUnknown)}
+		// as a lost reply would: without the connection. So does a request
+		// only the primary serves: the client comes back through login and
+		// is sent to the primary.
+		return transport.Response{Status: status, Close: errors.Is(err, errOutcomeUnknown) || errors.Is(err, errMoveToPrimary)}
 	}
 	var done func()
 	if cap(c.scratch) > scratchBytesKeepMax {

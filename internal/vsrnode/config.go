@@ -16,7 +16,7 @@ import (
 // PrepareSizeBytesMax and CheckpointSizeBytesMax are fixed when Dir is
 // formatted; opening it with other values fails.
 type Config struct {
-	Dir                    string // directory of replica.vsr (created and formatted when absent)
+	Dir                    string // directory of replica.vsr (created and formatted when absent, unless RequireFormatted)
 	Cluster                uint64
 	Replica, ReplicaCount  int           // 0, 1 for a cluster of one
 	JournalSlots           int           // vsr and vsrstore; default 256
@@ -37,6 +37,11 @@ type Config struct {
 	// default 8). With one replica it bounds the ops per fdatasync.
 	PipelineMax int
 	Logger      *slog.Logger
+	// RequireFormatted: Open does not format an empty Dir but fails with
+	// ErrNotFormatted. Replicas of a cluster of several are formatted
+	// explicitly (Format), once: one that lost its data and was formatted
+	// again would take part in view changes with an empty journal.
+	RequireFormatted bool
 
 	// The replica bus (ReplicaCount > 1 and no Hooks.Send): BusRoster is
 	// every replica's bus host:port, indexed by replica (len ==

@@ -23,6 +23,9 @@ var (
 	// ErrClosed: the loop is not running (Run returned). A request in
 	// flight may or may not have been executed.
 	ErrClosed = errors.New("vsrnode: node closed")
+	// ErrNotFormatted: Config.RequireFormatted and the directory holds no
+	// replica (see Format).
+	ErrNotFormatted = errors.New("vsrnode: replica not formatted")
 	// ErrBodyTooLarge: the body does not fit a journal slot.
 	ErrBodyTooLarge = errors.New("vsrnode: request body larger than a journal slot")
 )
@@ -185,14 +188,19 @@ func (c Config) check(useBus bool) (vsr.Config, error) {
 }
 
 func open(ctx context.Context, cfg Config, vc vsr.Config, sm vsr.StateMachine, hooks Hooks, l *link) (*Node, error) {
-	err := vsrstore.Format(ctx, cfg.Dir, cfg.storeConfig(), cfg.Replica, cfg.Cluster)
-	switch {
-	case err == nil:
-		cfg.Logger.Info("vsrnode: formatted replica", "dir", cfg.Dir, "cluster", cfg.Cluster, "replica", cfg.Replica)
-	case !errors.Is(err, vsrstore.ErrFormatted):
-		return nil, fmt.Errorf("vsrnode: %w", err)
+	if !cfg.RequireFormatted {
+		err := vsrstore.Format(ctx, cfg.Dir, cfg.storeConfig(), cfg.Replica, cfg.Cluster)
+		switch {
+		case err == nil:
+			cfg.Logger.Info("vsrnode: formatted replica", "dir", cfg.Dir, "cluster", cfg.Cluster, "replica", cfg.Replica)
+		case !errors.Is(err, vsrstore.ErrFormatted):
+			return nil, fmt.Errorf("vsrnode: %w", err)
+		}
 	}
 	st, rec, err := vsrstore.Open(ctx, cfg.Dir, cfg.storeConfig())
+	if errors.Is(err, vsrstore.ErrNotFormatted) {
+		return nil, fmt.Errorf("vsrnode: %s holds no replica: %w (a replica of a new cluster is formatted once, explicitly; one that lost its data must not be formatted again)", cfg.Dir, ErrNotFormatted)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("vsrnode: %w", err)
 	}
@@ -357,4 +365,18 @@ func (n *Node) publish() {
 	if s.Serving {
 		n.servOnce.Do(func() { close(n.serving) })
 	}
+}
+
+// Format creates the replica of cfg in cfg.Dir: what a replica of a new
+// cluster needs once before its first Open with RequireFormatted. It fails
+// (vsrstore.ErrFormatted) on a directory that already holds one.
+func Format(ctx context.Context, cfg Config) error {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return fmt.Errorf("vsrnode: config: %w", err)
+	}
+	if err := vsrstore.Format(ctx, cfg.Dir, cfg.storeConfig(), cfg.Replica, cfg.Cluster); err != nil {
+		return fmt.Errorf("vsrnode: %w", err)
+	}
+	return nil
 }

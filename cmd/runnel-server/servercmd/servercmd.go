@@ -57,6 +57,8 @@ func run(args, environ []string, stdout, stderr io.Writer, bundles []Bundle) int
 			return listPlugins(args[2:], environ, stdout, stderr, bundles)
 		case "check-config":
 			return checkConfig(args[1:], environ, stdout, stderr, bundles)
+		case "format":
+			return format(args[1:], environ, stdout, stderr)
 		}
 	}
 	return serve(args, environ, stdout, stderr, bundles)
@@ -277,6 +279,23 @@ func listPlugins(args, environ []string, stdout, stderr io.Writer, bundles []Bun
 
 // checkConfig validates a configuration the way a start would, building
 // every configured plugin instance, without opening data or listening.
+// format creates this node's replica journal: once per node of a new
+// cluster of several replicas, before its first start.
+func format(args, environ []string, stdout, stderr io.Writer) int {
+	cfg, err := config.Load(args, environ)
+	if err != nil {
+		fmt.Fprintln(stderr, "runnel-server:", err)
+		return exitConfig
+	}
+	logger := slog.New(slog.NewTextHandler(stdout, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	if err := server.FormatReplica(context.Background(), cfg, logger); err != nil {
+		fmt.Fprintln(stderr, "runnel-server:", err)
+		return exitFailed
+	}
+	fmt.Fprintf(stdout, "formatted replica %d of cluster %d in %s\n", cfg.Cluster.Replica, cfg.Cluster.ID, cfg.System.Path)
+	return exitOK
+}
+
 func checkConfig(args, environ []string, stdout, stderr io.Writer, bundles []Bundle) int {
 	ctx := context.Background()
 	n, code := build(ctx, args, environ, slog.DiscardHandler, stderr, bundles, false)
