@@ -228,28 +228,10 @@ func (l *Log) writeLog(ctx context.Context, seg *segment, frames []byte) error {
 // accepts. Message i gets offset next+i and the index entry (rel+i, its
 // position counted from position) in entries.
 func stampBatch(frames []byte, count uint32, next, timestamp uint64, rel uint32, position uint64, entries []byte) error {
-	var p uint64
-	for i := range count {
-		left := uint64(len(frames)) - p
-		if left < wire.MessageHeaderSize {
-			return fmt.Errorf("frame %d: %d bytes left, less than a header: %w", i, left, wire.ErrShortMessage)
-		}
-		h := wire.DecodeMessageHeader(frames[p:])
-		if h.PayloadLength > wire.MessagePayloadBytesMax || h.UserHeadersLength > wire.MessageUserHeadersBytesMax {
-			return fmt.Errorf("frame %d: payload %d or headers %d bytes over the limit", i, h.PayloadLength, h.UserHeadersLength)
-		}
-		size := h.Size()
-		if size > left {
-			return fmt.Errorf("frame %d: declares %d bytes, %d left: %w", i, size, left, wire.ErrShortMessage)
-		}
+	return eachFrame(frames, count, func(i uint32, p, size uint64) {
 		wire.StampMessage(frames[p:p+size], next+uint64(i), timestamp)
 		putEntry(entries[int(i)*entrySize:], entry{rel: rel + i, position: uint32(position + p), timestamp: timestamp})
-		p += size
-	}
-	if p != uint64(len(frames)) {
-		return fmt.Errorf("%d bytes after the %d frames", uint64(len(frames))-p, count)
-	}
-	return nil
+	})
 }
 
 // rotate seals the active segment, durable first so only the newest

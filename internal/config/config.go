@@ -457,6 +457,19 @@ func loadEnv(environ []string, known []string) (*koanf.Koanf, error) {
 	return layer, nil
 }
 
+// uniqueNames checks the names of a list's entries: each a valid
+// instance name, none twice.
+type uniqueNames map[string]bool
+
+func (u uniqueNames) check(key, name string, bad func(key, format string, args ...any)) {
+	if err := checkInstanceName(name); err != nil {
+		bad(key, "%v", err)
+	} else if u[name] {
+		bad(key, "%q is used twice", name)
+	}
+	u[name] = true
+}
+
 // checkInstanceName accepts names that are safe in paths and log keys.
 func checkInstanceName(name string) error {
 	if name == "" || len(name) > 64 {
@@ -519,29 +532,19 @@ func (c *Config) Validate() error {
 		bad("system.archive.metadata_interval", "must be positive, got %s", c.System.Archive.MetadataInterval)
 	}
 	c.System.Tiering.validate(len(c.Archivers), bad)
-	names := map[string]bool{}
+	names := uniqueNames{}
 	for i, a := range c.Archivers {
 		key := fmt.Sprintf("archivers[%d]", i)
-		if err := checkInstanceName(a.Name); err != nil {
-			bad(key+".name", "%v", err)
-		} else if names[a.Name] {
-			bad(key+".name", "%q is used twice", a.Name)
-		}
-		names[a.Name] = true
+		names.check(key+".name", a.Name, bad)
 		if a.Type == "" {
 			bad(key+".type", "must name an archiver plugin")
 		}
 	}
 	c.validateTransports(bad)
-	bundles := map[string]bool{}
+	bundles := uniqueNames{}
 	for i, b := range c.Plugins.Bundles {
 		key := fmt.Sprintf("plugins.bundles[%d]", i)
-		if err := checkInstanceName(b.Name); err != nil {
-			bad(key+".name", "%v", err)
-		} else if bundles[b.Name] {
-			bad(key+".name", "%q is used twice", b.Name)
-		}
-		bundles[b.Name] = true
+		bundles.check(key+".name", b.Name, bad)
 		if b.File == "" {
 			bad(key+".file", "must name the bundle's binary")
 		}
@@ -688,15 +691,10 @@ func (c Cluster) validateReplicas(bad func(key, format string, args ...any)) {
 	if len(c.Replicas) > 1 && len(c.Key) < clusterKeyBytesMin {
 		bad("cluster.key", "must be at least %d bytes with more than one replica", clusterKeyBytesMin)
 	}
-	names := map[string]bool{}
+	names := uniqueNames{}
 	for i, r := range c.Replicas {
 		key := fmt.Sprintf("cluster.replicas[%d]", i)
-		if err := checkInstanceName(r.Name); err != nil {
-			bad(key+".name", "%v", err)
-		} else if names[r.Name] {
-			bad(key+".name", "%q is used twice", r.Name)
-		}
-		names[r.Name] = true
+		names.check(key+".name", r.Name, bad)
 		if _, _, err := net.SplitHostPort(r.BusAddress); err != nil {
 			bad(key+".bus_address", "%q: want host:port", r.BusAddress)
 		}

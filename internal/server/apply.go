@@ -99,27 +99,14 @@ func (s *Server) partitionsOf(op metadata.Op) ([]storage.PartitionKey, error) {
 	default:
 		return nil, fmt.Errorf("server: %s covers no partitions", metadata.OpName(op))
 	}
-	var sid uint32
-	var tid *uint32
+	var sid, tid uint32
 	var err error
-	s.meta.View(func(st *metadata.State) {
-		stream, rerr := st.ResolveStream(streamID)
-		if rerr != nil {
-			err = rerr
-			return
-		}
-		sid = stream.ID
-		if topicID != nil {
-			topic, rerr := stream.ResolveTopic(*topicID)
-			if rerr != nil {
-				err = rerr
-				return
-			}
-			tid = &topic.ID
-		}
-	})
+	s.meta.View(func(st *metadata.State) { sid, tid, err = resolveIDs(st, streamID, topicID) })
 	if err != nil {
 		return nil, err
 	}
-	return s.partitionKeys(sid, tid), nil
+	if topicID == nil {
+		return s.partitionKeys(sid, nil), nil
+	}
+	return s.partitionKeys(sid, &tid), nil
 }

@@ -31,19 +31,8 @@ func startInProcessWith(b testing.TB, setup func(*Server), env ...string) string
 	b.Helper()
 	env = append([]string{"RUNNEL_SYSTEM_PATH=" + b.TempDir(), "RUNNEL_TCP_ADDRESS=127.0.0.1:0",
 		"RUNNEL_ROOT_USERNAME=bench", "RUNNEL_ROOT_PASSWORD=bench"}, env...)
-	cfg, err := config.Load(nil, env)
-	if err != nil {
-		b.Fatal(err)
-	}
 	logs := &addrCapture{found: make(chan string, 1)}
-	var reg registry.Registry
-	if err := reg.AddSet(registry.SourceBuiltin, builtin.Set("bench")); err != nil {
-		b.Fatal(err)
-	}
-	srv, err := New(context.Background(), cfg, slog.New(slog.NewTextHandler(logs, nil)), &reg)
-	if err != nil {
-		b.Fatal(err)
-	}
+	srv := newInProcess(b, env, logs)
 	if setup != nil {
 		setup(srv)
 	}
@@ -65,6 +54,25 @@ func startInProcessWith(b testing.TB, setup func(*Server), env ...string) string
 		b.Fatal("server did not start")
 	}
 	return ""
+}
+
+// newInProcess builds a server from the embedded defaults and env with
+// the built-in plugins, logging to logs.
+func newInProcess(tb testing.TB, env []string, logs io.Writer) *Server {
+	tb.Helper()
+	cfg, err := config.Load(nil, env)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var reg registry.Registry
+	if err := reg.AddSet(registry.SourceBuiltin, builtin.Set("test")); err != nil {
+		tb.Fatal(err)
+	}
+	srv, err := New(context.Background(), cfg, slog.New(slog.NewTextHandler(logs, nil)), &reg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return srv
 }
 
 var listeningLine = regexp.MustCompile(`msg=listening transport=tcp address=(\S+)`)

@@ -114,23 +114,28 @@ func (c *session) createStream(ctx context.Context, userID uint32, q wire.Create
 // the action on them, in one view.
 func (c *session) resolveForAction(userID uint32, action metadata.Action, streamID wire.Identifier, topicID *wire.Identifier) (sid, tid uint32, err error) {
 	c.srv.meta.View(func(st *metadata.State) {
-		stream, rerr := st.ResolveStream(streamID)
-		if rerr != nil {
-			err = rerr
-			return
+		if sid, tid, err = resolveIDs(st, streamID, topicID); err == nil {
+			err = authorizeIn(st, userID, action, sid, tid)
 		}
-		sid = stream.ID
-		if topicID != nil {
-			topic, rerr := stream.ResolveTopic(*topicID)
-			if rerr != nil {
-				err = rerr
-				return
-			}
-			tid = topic.ID
-		}
-		err = authorizeIn(st, userID, action, sid, tid)
 	})
 	return sid, tid, err
+}
+
+// resolveIDs resolves a stream and, if topicID is set, one of its topics
+// to their numeric ids.
+func resolveIDs(st *metadata.State, streamID wire.Identifier, topicID *wire.Identifier) (sid, tid uint32, err error) {
+	stream, err := st.ResolveStream(streamID)
+	if err != nil {
+		return 0, 0, err
+	}
+	if topicID != nil {
+		topic, err := stream.ResolveTopic(*topicID)
+		if err != nil {
+			return 0, 0, err
+		}
+		tid = topic.ID
+	}
+	return stream.ID, tid, nil
 }
 
 func (c *session) updateStream(ctx context.Context, userID uint32, q wire.UpdateStreamRequest) ([]byte, error) {

@@ -3,33 +3,19 @@ package server
 import (
 	"context"
 	"io"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/runnel-io/runnel/internal/config"
-	"github.com/runnel-io/runnel/plugins/builtin"
-	"github.com/runnel-io/runnel/plugins/registry"
 )
 
 // runUntilReady starts a server on dir in mode and stops it once it
 // serves; it returns the error that ended its start, if any.
 func runUntilReady(t *testing.T, dir, mode string) error {
 	t.Helper()
-	cfg, err := config.Load(nil, []string{"RUNNEL_SYSTEM_PATH=" + dir, "RUNNEL_TCP_ADDRESS=127.0.0.1:0",
-		"RUNNEL_ROOT_PASSWORD=secret", "RUNNEL_CLUSTER_MODE=" + mode})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var reg registry.Registry
-	if err := reg.AddSet(registry.SourceBuiltin, builtin.Set("test")); err != nil {
-		t.Fatal(err)
-	}
-	srv, err := New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), &reg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv := newInProcess(t, []string{"RUNNEL_SYSTEM_PATH=" + dir, "RUNNEL_TCP_ADDRESS=127.0.0.1:0",
+		"RUNNEL_ROOT_PASSWORD=secret", "RUNNEL_CLUSTER_MODE=" + mode}, io.Discard)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
