@@ -38,6 +38,11 @@ type Config struct {
 	SyncChunkBytes     int // checkpoint bytes per SyncCheckpoint message
 
 	Seed uint64 // timeout jitter
+
+	// DataStar sends data prepares (message batches) from the primary to
+	// every backup, as control prepares are, instead of along the ring
+	// (each backup relaying to the next). For measuring the two.
+	DataStar bool
 }
 
 // WithDefaults fills unset fields with defaults (1 tick ≈ 10 ms).

@@ -87,6 +87,9 @@ type Cluster struct {
 	// Replicas lists every replica of the cluster in replica order; empty
 	// means a cluster of one (this node alone, no bus).
 	Replicas []Replica `koanf:"replicas"`
+	// DataReplication is how message batches reach the backups: "ring"
+	// (each relays to the next) or "star" (the primary sends to each).
+	DataReplication string `koanf:"data_replication"`
 	// Key is the pre-shared key replicas prove to each other (at least 16
 	// bytes); required with more than one replica.
 	Key string `koanf:"key"`
@@ -662,6 +665,9 @@ func (c Cluster) validate(bad func(key, format string, args ...any)) {
 	}
 	if c.Sessions < 1 || c.Sessions > sessionsMax {
 		bad("cluster.sessions", "%d is outside 1..%d", c.Sessions, sessionsMax)
+	}
+	if c.DataReplication != "ring" && c.DataReplication != "star" {
+		bad("cluster.data_replication", "%q is not one of ring, star", c.DataReplication)
 	}
 	c.validateReplicas(bad)
 }

@@ -102,12 +102,10 @@ func (s *Server) startListeners(ctx context.Context) error {
 func (s *Server) thisNode() wire.ClusterNode {
 	node := wire.ClusterNode{Name: "runnel-node", Role: wire.NodeLeader, Status: wire.NodeHealthy}
 	for _, l := range s.listeners {
-		host, portText, err := net.SplitHostPort(l.transport.Addr())
-		if err != nil {
+		host, port := splitAddress(l.transport.Addr())
+		if host == "" && port == 0 {
 			continue
 		}
-		p, _ := strconv.ParseUint(portText, 10, 16)
-		port := uint16(p)
 		switch l.kind {
 		case "tcp":
 			node.TCPPort = port

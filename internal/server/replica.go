@@ -304,6 +304,7 @@ func replicaConfig(cfg *config.Config, logger *slog.Logger) vsrnode.Config {
 		}
 		nc.BusKey = []byte(c.Key)
 		nc.RequireFormatted = true
+		nc.DataStar = c.DataReplication == "star"
 	}
 	return nc
 }

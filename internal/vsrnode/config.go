@@ -42,6 +42,9 @@ type Config struct {
 	// explicitly (Format), once: one that lost its data and was formatted
 	// again would take part in view changes with an empty journal.
 	RequireFormatted bool
+	// DataStar: message batches go from the primary to every backup
+	// rather than along the ring (vsr.Config.DataStar).
+	DataStar bool
 
 	// The replica bus (ReplicaCount > 1 and no Hooks.Send): BusRoster is
 	// every replica's bus host:port, indexed by replica (len ==
@@ -150,7 +153,7 @@ func (c Config) vsrConfig(seed uint64) vsr.Config {
 		JournalSlots: c.JournalSlots, PipelineMax: c.PipelineMax,
 		RequestQueueMax: max(c.SessionsMax*c.ReplicaCount, 64),
 		ClientsMax:      max(clientsPerSession*c.SessionsMax*c.ReplicaCount, 64),
-		Seed:            seed}.WithDefaults()
+		Seed:            seed, DataStar: c.DataStar}.WithDefaults()
 }
 
 func (c Config) storeConfig() vsrstore.Config {

@@ -99,7 +99,10 @@ func Run(opts Options) (res Result, err error) {
 	c.net = &network{c: c, inflight: make(map[uint64][]packet)}
 	c.cfg = vsr.Config{Cluster: 7, ReplicaCount: opts.Replicas, ClientsMax: opts.Clients + 2,
 		Seed: opts.Seed, PipelineMax: simPipelineMax, JournalSlots: opts.JournalSlots,
-		CheckpointInterval: opts.CheckpointInterval, SyncChunkBytes: opts.SyncChunkBytes}
+		CheckpointInterval: opts.CheckpointInterval, SyncChunkBytes: opts.SyncChunkBytes,
+		// A quarter of the seeds replicate data prepares by star, not ring
+		// (drawn from the seed, not the PRNG, so other draws stay put).
+		DataStar: opts.Seed%4 == 3}
 	q := vsr.QuorumsFor(opts.Replicas)
 	if opts.Replicas >= 3 {
 		c.atlasMax = q.Replication - 1
