@@ -112,12 +112,20 @@ func (s *Server) applyAppend(op, timestampMicros uint64, body []byte) []byte {
 }
 
 // Checkpoint layout: version u8, the metadata snapshot file (u64 length,
-// bytes), then every open partition's next offset (u32 count; per entry
-// stream, topic, partition u32 and next u64), sorted by key.
+// bytes), then every open partition (u32 count; per entry stream, topic,
+// partition u32, next offset u64 and the checksum of the message before
+// it u64, 0 when there is none), sorted by key.
 const (
-	checkpointVersion    = 1
-	checkpointEntryBytes = 20
+	checkpointVersion    = 2
+	checkpointEntryBytes = 28
 )
+
+// partitionMark is what a checkpoint records of one partition: where its
+// log ends, and the last message's checksum, which tells a log of another
+// incarnation of the partition apart.
+type partitionMark struct {
+	next, lastChecksum uint64
+}
 
 // Snapshot implements vsr.StateMachine: the small state a checkpoint
 // holds. Partition contents are not in it; the partition logs are fsynced
@@ -128,24 +136,29 @@ func (m replicaMachine) Snapshot() []byte {
 	_, file := s.meta.Snapshot()
 	b := append([]byte{checkpointVersion}, binary.LittleEndian.AppendUint64(nil, uint64(len(file)))...)
 	b = append(b, file...)
-	type next struct {
-		key    storage.PartitionKey
-		offset uint64
+	type entry struct {
+		key  storage.PartitionKey
+		mark partitionMark
 	}
-	var nexts []next
+	var entries []entry
 	s.parts.each(func(pl *partitionLog) {
-		_ = pl.with(func(l *partition.Log) error {
-			nexts = append(nexts, next{pl.key, l.NextOffset()})
-			return nil
-		})
+		st := pl.stats()
+		e := entry{key: pl.key, mark: partitionMark{next: st.NextOffset}}
+		if st.MessagesCount > 0 {
+			sum, err := pl.checksumAt(s.applyCtx, st.NextOffset-1)
+			if err != nil {
+				s.failApply(0, fmt.Errorf("checkpoint: %w", err))
+			}
+			e.mark.lastChecksum = sum
+		}
+		entries = append(entries, e)
 	})
-	slices.SortFunc(nexts, func(a, b next) int { return compareKeys(a.key, b.key) })
-	b = binary.LittleEndian.AppendUint32(b, uint32(len(nexts)))
-	for _, n := range nexts {
-		b = binary.LittleEndian.AppendUint32(b, n.key.Stream)
-		b = binary.LittleEndian.AppendUint32(b, n.key.Topic)
-		b = binary.LittleEndian.AppendUint32(b, n.key.Partition)
-		b = binary.LittleEndian.AppendUint64(b, n.offset)
+	slices.SortFunc(entries, func(a, b entry) int { return compareKeys(a.key, b.key) })
+	le := binary.LittleEndian
+	b = le.AppendUint32(b, uint32(len(entries)))
+	for _, e := range entries {
+		b = le.AppendUint32(le.AppendUint32(le.AppendUint32(b, e.key.Stream), e.key.Topic), e.key.Partition)
+		b = le.AppendUint64(le.AppendUint64(b, e.mark.next), e.mark.lastChecksum)
 	}
 	return b
 }
@@ -171,24 +184,32 @@ func cmpU32(a, b uint32) int {
 }
 
 // Restore implements vsr.StateMachine: metadata from the checkpoint, and
-// every partition log cut back to the offset the checkpoint recorded.
-// Whatever a log holds past it (ops applied after the checkpoint, a torn
-// tail, a later incarnation of a re-created partition) is replaced when
-// the journal replays those ops.
+// every partition log made to end where the checkpoint says.
+//
+// At start (this replica's own checkpoint) a log is cut back to it:
+// whatever it holds past it (ops applied after the checkpoint, a torn
+// tail, a later incarnation of a re-created partition) is replaced when the
+// journal replays those ops. While running (a peer's checkpoint: state
+// transfer) the ops before it are not replayed, so a log that is short is
+// filled from a peer, and one that is not a prefix of the peers' (the
+// partition was deleted and created again meanwhile) is fetched anew.
 func (m replicaMachine) Restore(snapshot []byte) error {
 	s := m.s
-	file, nexts, err := decodeCheckpoint(snapshot)
+	file, marks, err := decodeCheckpoint(snapshot)
 	if err != nil {
 		return err
 	}
 	if err := s.meta.Restore(file); err != nil {
 		return fmt.Errorf("server: checkpoint metadata: %w", err)
 	}
-	s.parts.closeAll()
+	running := s.replicaLoop != nil
 	var keys []storage.PartitionKey
 	s.meta.View(func(st *metadata.State) { keys = allPartitionKeys(st) })
+	if err := s.dropPartitionsBut(keys, running); err != nil {
+		return err
+	}
 	for _, key := range keys {
-		next, ok := nexts[key]
+		mark, ok := marks[key]
 		if !ok {
 			return fmt.Errorf("server: checkpoint: partition %s in metadata has no offset", key)
 		}
@@ -196,32 +217,79 @@ func (m replicaMachine) Restore(snapshot []byte) error {
 		if err != nil {
 			return fmt.Errorf("server: restore checkpoint: %w", err)
 		}
-		err = pl.with(func(l *partition.Log) error {
-			if have := l.NextOffset(); have < next && s.replicaLoop != nil {
-				// A checkpoint from a peer (state transfer) ahead of this
-				// node's partition data: copying partitions between
-				// replicas is not built yet, and applying on would give
-				// the next messages offsets the cluster already gave.
-				// (At start a shorter log is fine: a purge or re-create
-				// after the checkpoint made it so, and the replay repeats
-				// them.)
-				return fmt.Errorf("the log ends at offset %d, before the checkpoint's %d (partition state transfer is not supported yet)", have, next)
+		if running {
+			if pl, err = s.syncPartition(pl, mark); err != nil {
+				return err
 			}
-			return l.TruncateTo(s.applyCtx, next)
-		})
-		if err != nil {
-			return fmt.Errorf("server: restore checkpoint: partition %s to offset %d: %w", key, next, err)
+		}
+		if err := pl.with(func(l *partition.Log) error { return l.TruncateTo(s.applyCtx, mark.next) }); err != nil {
+			return fmt.Errorf("server: restore checkpoint: partition %s to offset %d: %w", key, mark.next, err)
 		}
 	}
 	return nil
 }
 
-func decodeCheckpoint(b []byte) (file []byte, nexts map[storage.PartitionKey]uint64, err error) {
+// dropPartitionsBut closes every open log (at start), or, while running,
+// removes those of partitions the new metadata does not have.
+func (s *Server) dropPartitionsBut(keys []storage.PartitionKey, running bool) error {
+	if !running {
+		s.parts.closeAll()
+		return nil
+	}
+	keep := make(map[storage.PartitionKey]bool, len(keys))
+	for _, k := range keys {
+		keep[k] = true
+	}
+	var gone []storage.PartitionKey
+	s.parts.each(func(pl *partitionLog) {
+		if !keep[pl.key] {
+			gone = append(gone, pl.key)
+		}
+	})
+	return s.removePartitions(s.applyCtx, gone)
+}
+
+// syncPartition makes a log hold at least the messages a peer's
+// checkpoint covers, with the same last message (state transfer).
+func (s *Server) syncPartition(pl *partitionLog, mark partitionMark) (*partitionLog, error) {
+	ctx := s.applyCtx
+	st := pl.stats()
+	if st.NextOffset >= mark.next {
+		if mark.next == 0 || mark.next <= st.FirstOffset {
+			return pl, nil // nothing of it left here: TruncateTo starts the log at mark.next
+		}
+		sum, err := pl.checksumAt(ctx, mark.next-1)
+		if err == nil && sum == mark.lastChecksum {
+			return pl, nil
+		}
+		s.log.Info("partition sync: local log is another incarnation; fetching it anew", "partition", pl.key.String())
+		if err := s.restartLogAt(ctx, pl.key, 0); err != nil {
+			return nil, err
+		}
+		pl = s.parts.get(pl.key)
+	}
+	err := s.partSync.fill(ctx, pl, mark.next)
+	if errors.Is(err, errOtherIncarnation) {
+		s.log.Info("partition sync: local log is another incarnation; fetching it anew", "partition", pl.key.String())
+		if err = s.restartLogAt(ctx, pl.key, 0); err == nil {
+			pl = s.parts.get(pl.key)
+			err = s.partSync.fill(ctx, pl, mark.next)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.log.Info("partition synced from a peer", "partition", pl.key.String(), "next_offset", mark.next)
+	return s.parts.get(pl.key), nil
+}
+
+func decodeCheckpoint(b []byte) (file []byte, marks map[storage.PartitionKey]partitionMark, err error) {
 	bad := func(what string) error { return fmt.Errorf("server: checkpoint: %s", what) }
 	if len(b) < 9 || b[0] != checkpointVersion {
 		return nil, nil, bad("unknown version or too short")
 	}
-	n := binary.LittleEndian.Uint64(b[1:])
+	le := binary.LittleEndian
+	n := le.Uint64(b[1:])
 	b = b[9:]
 	if n > uint64(len(b)) {
 		return nil, nil, bad("metadata longer than the checkpoint")
@@ -230,19 +298,18 @@ func decodeCheckpoint(b []byte) (file []byte, nexts map[storage.PartitionKey]uin
 	if len(b) < 4 {
 		return nil, nil, bad("no partition table")
 	}
-	count := binary.LittleEndian.Uint32(b)
+	count := le.Uint32(b)
 	b = b[4:]
 	if uint64(count)*checkpointEntryBytes != uint64(len(b)) {
 		return nil, nil, bad("partition table size")
 	}
-	nexts = make(map[storage.PartitionKey]uint64, count)
+	marks = make(map[storage.PartitionKey]partitionMark, count)
 	for i := range int(count) {
 		e := b[i*checkpointEntryBytes:]
-		key := storage.PartitionKey{Stream: binary.LittleEndian.Uint32(e), Topic: binary.LittleEndian.Uint32(e[4:]),
-			Partition: binary.LittleEndian.Uint32(e[8:])}
-		nexts[key] = binary.LittleEndian.Uint64(e[12:])
+		key := storage.PartitionKey{Stream: le.Uint32(e), Topic: le.Uint32(e[4:]), Partition: le.Uint32(e[8:])}
+		marks[key] = partitionMark{next: le.Uint64(e[12:]), lastChecksum: le.Uint64(e[20:])}
 	}
-	return file, nexts, nil
+	return file, marks, nil
 }
 
 // allPartitionKeys lists every partition the metadata knows.
@@ -267,7 +334,9 @@ const replicaDirName = "vsr"
 // served.
 func (s *Server) openReplica(ctx context.Context) error {
 	cfg := replicaConfig(s.cfg, s.log.With("component", "vsr"))
-	node, err := vsrnode.Open(ctx, cfg, replicaMachine{s}, vsrnode.Hooks{BeforeCheckpoint: s.beforeCheckpoint})
+	s.partSync = newPartSync(s)
+	node, err := vsrnode.Open(ctx, cfg, replicaMachine{s}, vsrnode.Hooks{BeforeCheckpoint: s.beforeCheckpoint,
+		OnHostFrame: s.partSync.onFrame})
 	if err != nil {
 		if errors.Is(err, vsrnode.ErrNotFormatted) {
 			return fmt.Errorf("server: replica: %w; run `runnel-server format` with this configuration once when creating the cluster", err)

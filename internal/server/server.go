@@ -64,7 +64,10 @@ type Server struct {
 	replicaLoop  *replicaLoop
 	// offsets holds auto-committed offsets on their way to the replica
 	// (VSR mode; nil in mode none).
-	offsets   *offsetCommitter
+	offsets *offsetCommitter
+	// partSync fetches partition messages from peers after a state
+	// transfer, and serves theirs (several replicas only).
+	partSync  *partSync
 	store     storage.Store
 	archivers []*archiveTarget
 	parts     *partitions

@@ -16,8 +16,9 @@ import (
 const (
 	// kindVSR: a core/vsr frame (vsr.AppendMessage) follows.
 	kindVSR byte = 0
-	// Other kinds are reserved for host frames (partition sync, docs
-	// §3.7); a node that does not know a kind drops the body.
+	// kindHost: a host frame follows (SendHost, Hooks.OnHostFrame).
+	kindHost byte = 1
+	// A node that does not know a kind drops the body.
 )
 
 // Bus limits.
@@ -48,6 +49,7 @@ type link struct {
 	inbox   chan received // → loop; bounded, drops when full
 	queued  atomic.Int64  // body bytes in inbox (the loop subtracts)
 	stats   *counters
+	onHost  func(from int, body []byte) // Hooks.OnHostFrame; nil drops host frames
 
 	// heard[i]: unix nanoseconds of the last body received from replica i.
 	heard []atomic.Int64
@@ -97,6 +99,10 @@ func (l *link) read() {
 	for bm := range l.bus.Inbox() {
 		if bm.From >= 0 && bm.From < len(l.heard) {
 			l.heard[bm.From].Store(time.Now().UnixNano())
+		}
+		if len(bm.Body) > 0 && bm.Body[0] == kindHost && l.onHost != nil {
+			l.onHost(bm.From, bm.Body[1:])
+			continue
 		}
 		m, err := l.decode(bm)
 		if err != nil {
@@ -180,4 +186,20 @@ func (l *link) peers() []PeerState {
 		}
 	}
 	return out
+}
+
+// SendHost sends a host frame to replica to over the bus, waiting for
+// room in its queue (never dropped for lack of room, unlike replica
+// messages); the peer's Hooks.OnHostFrame receives body. It fails without
+// a bus.
+func (n *Node) SendHost(ctx context.Context, to int, body []byte) error {
+	if n.link == nil {
+		return errors.New("vsrnode: send host frame: no replica bus")
+	}
+	frame := make([]byte, 0, 1+len(body))
+	frame = append(append(frame, kindHost), body...)
+	if err := n.link.bus.SendWait(ctx, to, frame); err != nil {
+		return fmt.Errorf("vsrnode: send host frame to replica %d: %w", to, err)
+	}
+	return nil
 }

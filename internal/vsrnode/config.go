@@ -72,6 +72,11 @@ type Hooks struct {
 	// owning replica), and the host feeds received messages to
 	// Node.Receive. For tests that wire nodes together in memory.
 	Send func(to int, m *vsr.Message)
+	// OnHostFrame receives a host frame a peer sent with SendHost (the
+	// server's partition sync). It runs on the bus reader goroutine, not
+	// the loop, so a loop blocked waiting for frames still gets them; it
+	// must hand long work to another goroutine.
+	OnHostFrame func(from int, body []byte)
 }
 
 // Defaults.

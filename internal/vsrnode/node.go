@@ -249,7 +249,7 @@ func newNode(cfg Config, hooks Hooks, r *vsr.Replica, st *vsrstore.Store, l *lin
 	}
 	if l != nil {
 		// The link feeds this node's inbox and counts into its stats.
-		l.inbox, l.stats = n.inbox, &n.stats
+		l.inbox, l.stats, l.onHost = n.inbox, &n.stats, hooks.OnHostFrame
 	}
 	return n
 }
