@@ -26,7 +26,7 @@ FUZZ_TARGETS := \
 	./internal/replicabus:FuzzReadFrame \
 	./internal/replicabus:FuzzAcceptHandshake
 
-.PHONY: all build plugins run cluster tools tools-jaeger test test-jaeger bench-tiers test-unit test-race test-fuzz fuzz bench bench-storage bench-tool bench-peer sim clean
+.PHONY: all build plugins run cluster soak bench-cluster tools tools-jaeger test test-jaeger bench-tiers test-unit test-race test-fuzz fuzz bench bench-storage bench-tool bench-peer sim clean
 
 all: build
 
@@ -50,6 +50,17 @@ plugins:
 
 run: build
 	$(BIN)/runnel-server
+
+# Minutes of random faults (kill -9, partitions, restarts) against three
+# real replicas under a producer, then every acknowledged batch checked on
+# every node (SOAK=10m for longer).
+SOAK ?= 5m
+soak: build
+	CLUSTER_SOAK=$(SOAK) CLUSTER_SOAK_PACE=0 $(GO) test -count=1 -timeout 0 -run 'TestSoak' -v ./internal/clustertest
+
+# Three replicas vs one node in the same run: throughput and p99 of sends.
+bench-cluster: build
+	$(GO) test -count=1 -run '^$$' -bench 'ClusterVsSingle' -benchtime 1x -timeout 30m ./internal/clustertest
 
 # Three replicas on 127.0.0.1 in the foreground (scripts/cluster.sh).
 cluster: build

@@ -391,13 +391,21 @@ func (s *Server) bootstrapRoot(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("server: root password: %w", err)
 	}
-	_, err = s.submit(ctx, metadata.CreateUser{
+	op := metadata.CreateUser{
 		Username:        s.cfg.Root.Username,
 		PasswordHash:    hash,
 		Status:          metadata.UserActive,
 		Permissions:     wire.AllPermissions(),
 		CreatedAtMicros: nowMicros(),
-	})
+	}
+	_, err = s.submit(ctx, op)
+	// A replica of a new cluster waits for a quorum of its peers: until
+	// they start, the op cannot commit. A retry of an op that did commit
+	// meanwhile finds the user (below).
+	for errors.Is(err, errOutcomeUnknown) && len(s.cfg.Cluster.Replicas) > 1 && ctx.Err() == nil {
+		s.log.Warn("creating the root user: no quorum of replicas yet; retrying", "error", err)
+		_, err = s.submit(ctx, op)
+	}
 	if errors.Is(err, wire.ErrUserAlreadyExists) && len(s.cfg.Cluster.Replicas) > 1 {
 		// Every replica of a new cluster starts empty and tries; the first
 		// one's user is the cluster's.
