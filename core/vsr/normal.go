@@ -85,7 +85,7 @@ func (r *Replica) prepare(m *Message) {
 	r.grow(p.Op)
 	r.hold(p)
 	pm := &Message{Command: CmdPrepare, View: r.view, Prepares: []*Prepare{p}, Commit: r.commitMax}
-	if p.Operation.IsData() && r.n > 2 && !r.cfg.DataStar {
+	if p.Operation.IsData() && r.n > 2 && !r.cfg.DataStar && r.ringIntact() {
 		pm.Ring = true
 		r.send((r.me+1)%r.n, pm, true)
 		return
