@@ -90,7 +90,7 @@ func fieldsOf(c Command) (scalars, sections uint16, ok bool) {
 		return fOp | fCommit | fChecksum | fLogView | fAnchor | fDiskTop, vHeaders | vSlots, true
 	case CmdStartView:
 		return fOp | fCommit | fChecksum | fLogView | fAnchor, vHeaders, true
-	case CmdRequestStartView:
+	case CmdRequestStartView, CmdViewReport:
 		return fNonce, 0, true
 	case CmdRequestPrepare:
 		return fOp | fCommit | fChecksum, 0, true

@@ -87,6 +87,14 @@
 // commit number forfeits the view (TigerBeetle's rule) and catches up as
 // a backup.
 //
+// Lost disks (recovering.go): a replica whose disk was lost restarts with
+// NewRecovering (or a superblock from RecoveringSuperblock): durably
+// recovering, it takes part in no quorum (no DoViewChange, no PrepareOk,
+// never a primary, never a view change of its own) until it has heard
+// the view of every peer, installed a view at least as new from its
+// primary, and holds every op up to that StartView's head; see
+// NewRecovering for what that guarantees.
+//
 // Not implemented: storage faults of checkpoints themselves (a corrupt
 // checkpoint makes Restart fail instead of syncing it from a peer);
 // restart loads no journal records at or below the checkpoint, so a

@@ -19,11 +19,12 @@ const (
 	CmdRepair                                   // repair answer: prepares, verified by checksum
 	CmdRequestSyncCheckpoint                    // lagging replica → peer: a chunk of its checkpoint
 	CmdSyncCheckpoint                           // a chunk of a checkpoint (state transfer)
+	CmdViewReport                               // → a recovering replica: the sender's view, echoing its Nonce
 )
 
 var commandNames = [...]string{"?", "request", "reply", "prepare", "prepare_ok", "commit",
 	"start_view_change", "do_view_change", "start_view", "request_start_view", "request_prepare", "repair",
-	"request_sync_checkpoint", "sync_checkpoint"}
+	"request_sync_checkpoint", "sync_checkpoint", "view_report"}
 
 func (c Command) String() string {
 	if int(c) < len(commandNames) {
@@ -70,7 +71,10 @@ type Message struct {
 	AnchorID Checksum // ...and its checksum: verifies the chain below gaps
 	Slots    []SlotInfo
 	DiskTop  uint64
-	Nonce    uint64
+	// RequestStartView from a recovering replica (NewRecovering), and
+	// the ViewReport answering it: a number fresh for the asker's
+	// incarnation, so a report sent before its disk was lost never counts.
+	Nonce uint64
 
 	// RequestSyncCheckpoint, SyncCheckpoint: a chunk of the checkpoint at
 	// Op (Checksum: the id of op Op), Size bytes in all with checksum

@@ -143,8 +143,8 @@ func (r *Replica) onPrepare(m *Message) {
 
 // sendAck sends a cumulative PrepareOk for contig to the primary.
 func (r *Replica) sendAck(force bool) {
-	if r.status != StatusNormal || r.IsPrimary() || r.logView != r.view {
-		return
+	if r.status != StatusNormal || r.IsPrimary() || r.logView != r.view || r.rec.on {
+		return // a replica recovering a lost disk counts toward no quorum
 	}
 	if r.contig <= r.ackSent && !force {
 		return

@@ -60,6 +60,10 @@ type RestartReport struct {
 	Torn        int
 	Stale       int // readable records the checkpoint covers
 	Misdirected int // readable records of another slot or cluster
+	// Recovering: the superblock says the disk was lost and reformatted
+	// and the replica has not caught up yet; it resumes recovering (see
+	// NewRecovering).
+	Recovering bool
 }
 
 // Applied reports one executed op (for observers and checkers).
@@ -154,6 +158,7 @@ type Replica struct {
 	out       Ready
 	advancing bool
 	restart   RestartReport
+	rec       recovery // recovering from a lost disk (see NewRecovering)
 }
 
 // New returns a fresh replica (empty journal, view 0) in normal status.
@@ -264,8 +269,16 @@ func Restart(cfg Config, sm StateMachine, clock Clock, sb Superblock, ckpt []byt
 			rep.Truncated++
 		}
 	}
+	rep.Recovering = sb.Recovering
 	r.restart = rep
 	r.status = StatusRecovering
+	if sb.Recovering {
+		if r.n == 1 {
+			return nil, fmt.Errorf("vsr: a cluster of one cannot recover a lost disk")
+		}
+		r.beginRecovery()
+		return r, nil
+	}
 	if r.n == 1 {
 		r.startViewChange(r.view + 1)
 	}
@@ -366,6 +379,7 @@ func (r *Replica) Advance(rd Ready) {
 		r.landed(w.Op, w.p)
 	}
 	r.advanceContig()
+	r.maybeRecovered()
 	switch {
 	case r.primaryNormal():
 		r.tryCommit()
@@ -411,6 +425,8 @@ func (r *Replica) Tick() {
 	case StatusRecovering:
 		r.tickRecovering()
 	}
+	r.tickRecovery()
+	r.maybeRecovered()
 	if r.now >= r.repairAt {
 		r.repairAt = r.now + uint64(r.cfg.RepairTicks)
 		r.repair()
@@ -454,7 +470,7 @@ func (r *Replica) tickViewChange() {
 }
 
 func (r *Replica) tickRecovering() {
-	if r.now < r.rsvAt {
+	if r.rec.on || r.now < r.rsvAt { // a lost disk: tickRecovery asks instead
 		return
 	}
 	r.rsvAt = r.now + uint64(r.cfg.ResendTicks)
@@ -513,6 +529,8 @@ func (r *Replica) Step(m *Message) {
 		r.onRequestSyncCheckpoint(m)
 	case CmdSyncCheckpoint:
 		r.onSyncCheckpoint(m)
+	case CmdViewReport:
+		r.onViewReport(m)
 	}
 }
 
@@ -554,7 +572,7 @@ func (r *Replica) persistSuperblock() {
 	r.sbSeq++
 	sb := Superblock{Seq: r.sbSeq, Cluster: r.cfg.Cluster, Replica: uint32(r.me), View: r.view,
 		LogView: r.logView, CommitMax: r.commitMax, HeadOp: r.head, HeadID: r.at(r.head).id,
-		AnchorOp: r.commitMin, AnchorID: r.at(r.commitMin).id, ViewHeaders: r.suffix()}
+		AnchorOp: r.commitMin, AnchorID: r.at(r.commitMin).id, ViewHeaders: r.suffix(), Recovering: r.rec.on}
 	c := &r.ckpt
 	if r.ckptNext != nil {
 		c = r.ckptNext

@@ -38,7 +38,16 @@ type Superblock struct {
 	CheckpointChecksum Checksum
 	CheckpointSize     uint64
 	CheckpointSlot     uint32
+
+	// Recovering marks a replica whose disk was lost and reformatted (see
+	// NewRecovering): until it clears, the replica takes no part in any
+	// quorum. Stored as bit 0 of the flags word, so a crash during
+	// recovery resumes recovering.
+	Recovering bool
 }
+
+// superblockFlagRecovering is bit 0 of the superblock's flags word.
+const superblockFlagRecovering = 1
 
 const superblockFixedBytes = 16 + 8*5 + 4 + 4 + 2*(8+16) + 8 + 16 + 16 + 8 + 8
 
@@ -84,6 +93,9 @@ func (s *Superblock) Encode() []byte {
 	putChecksum(b[136:], s.CheckpointChecksum)
 	le.PutUint64(b[152:], s.CheckpointSize)
 	le.PutUint32(b[160:], s.CheckpointSlot)
+	if s.Recovering {
+		le.PutUint32(b[164:], superblockFlagRecovering)
+	}
 	for i := range s.ViewHeaders {
 		s.ViewHeaders[i].encode(b[superblockFixedBytes+i*HeaderSize:])
 	}
@@ -101,9 +113,11 @@ func decodeSuperblock(b []byte) (Superblock, bool) {
 		HeadOp: le.Uint64(b[64:]), HeadID: getChecksum(b[72:]), AnchorOp: le.Uint64(b[88:]), AnchorID: getChecksum(b[96:]),
 		CheckpointOp: le.Uint64(b[112:]), CheckpointID: getChecksum(b[120:]), CheckpointChecksum: getChecksum(b[136:]),
 		CheckpointSize: le.Uint64(b[152:]), CheckpointSlot: le.Uint32(b[160:])}
-	if s.CheckpointSlot > 1 || le.Uint32(b[164:]) != 0 {
+	flags := le.Uint32(b[164:])
+	if s.CheckpointSlot > 1 || flags&^superblockFlagRecovering != 0 {
 		return Superblock{}, false
 	}
+	s.Recovering = flags&superblockFlagRecovering != 0
 	count := int(le.Uint32(b[60:]))
 	if count > suffixHeadersMax || len(b) != superblockFixedBytes+count*HeaderSize {
 		return Superblock{}, false

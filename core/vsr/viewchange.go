@@ -10,6 +10,10 @@ import (
 // startViewChange moves to view v (persisted before anything is sent in it)
 // and announces it.
 func (r *Replica) startViewChange(v uint64) {
+	if r.rec.on { // its own timeouts: never push the cluster to a new view
+		r.rejoin(r.view)
+		return
+	}
 	r.view, r.status = v, StatusViewChange
 	r.svc, r.dvcSent = 1<<r.me, false
 	clear(r.dvcs)
@@ -25,6 +29,12 @@ func (r *Replica) startViewChange(v uint64) {
 // which it was normal: as that view's primary it could otherwise prepare a
 // second, different op under a number it already used before the crash.
 func (r *Replica) joinView(v uint64) bool {
+	if r.rec.on { // follow the view, take no part in its view change
+		if v > r.view {
+			r.rejoin(v)
+		}
+		return false
+	}
 	switch {
 	case v > r.view || (v == r.view && r.status == StatusRecovering && r.logView < r.view):
 		r.startViewChange(v)
@@ -98,7 +108,7 @@ func (r *Replica) onDoViewChange(m *Message) {
 // may have acked but nobody can produce makes the primary wait for more
 // DoViewChanges instead of guessing.
 func (r *Replica) tryStartView() {
-	if r.status != StatusViewChange || r.dvcs[r.me] == nil {
+	if r.status != StatusViewChange || r.dvcs[r.me] == nil || r.rec.on {
 		return
 	}
 	var best *Message
@@ -237,6 +247,17 @@ func (r *Replica) knownID(best *Message, head uint64) (Checksum, bool) {
 	if head <= r.commitMin && head >= r.base {
 		return r.at(head).id, true
 	}
+	// A journal slot holding op head as prepared in best's log view: that
+	// view's primary prepared one op head only, so it is the canonical
+	// one. Needed when the ops bridging the chain down to head are lost
+	// everywhere (their only copies were on disks since lost).
+	for _, d := range r.dvcs {
+		if d != nil && d.LogView == best.LogView {
+			if s := dvcSlot(d, head); s.Written && !s.Faulty && s.View == best.LogView {
+				return s.Checksum, true
+			}
+		}
+	}
 	return Checksum{}, false
 }
 
@@ -281,6 +302,7 @@ func (r *Replica) onStartView(m *Message) {
 	r.queue = nil
 	r.resetTimers()
 	r.ackSent = 0
+	r.learnView(m)
 	r.persistSuperblock()
 	r.sendAck(true)
 	r.execute()
@@ -296,6 +318,9 @@ func (r *Replica) requestStartView(v uint64) {
 }
 
 func (r *Replica) onRequestStartView(m *Message) {
+	if m.Nonce != 0 { // a replica recovering a lost disk: every view counts
+		r.send(m.Replica, &Message{Command: CmdViewReport, View: r.view, Nonce: m.Nonce}, false)
+	}
 	if r.primaryNormal() && m.View <= r.view {
 		r.send(m.Replica, r.startViewMessage(), false)
 	}

@@ -32,6 +32,7 @@ func sampleMessages() []*Message {
 		{Command: CmdStartView, Replica: 0, View: 12, LogView: 12, Op: 10, Checksum: q.Checksum, Commit: 7,
 			Headers: []Header{q.Header}, Anchor: 7, AnchorID: id},
 		{Command: CmdRequestStartView, Replica: 2, View: 5, Nonce: 77},
+		{Command: CmdViewReport, Replica: 1, View: 9, Nonce: 77},
 		{Command: CmdRequestPrepare, Replica: 2, View: 5, Op: 9, Checksum: id, Commit: 3},
 		{Command: CmdRepair, Replica: 1, View: 5, Prepares: []*Prepare{p}, Headers: []Header{q.Header}},
 		{Command: CmdRequestSyncCheckpoint, Replica: 1, View: 5, Op: 64, Commit: 3, Offset: 512, SyncChecksum: id},

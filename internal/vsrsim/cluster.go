@@ -24,6 +24,8 @@ type Result struct {
 	Misdirect   int // journal writes that landed in another slot
 	Checkpoints int
 	Syncs       int // checkpoints installed by state transfer
+	Reformats   int // crashes that lost the whole disk (the replica restarts recovering)
+	Recovered   int // reformatted replicas that caught up and left recovering
 	Partitions  int
 	Messages    int
 	Rejected    int    // frames corrupted in flight and rejected by the decoder
@@ -32,9 +34,10 @@ type Result struct {
 
 // Summary is the one-line report.
 func (r Result) Summary() string {
-	return fmt.Sprintf("seed=%d replicas=%d clients=%d ticks=%d committed=%d completed=%d view=%d crashes=%d tears=%d corrupt=%d lost=%d misdirected=%d checkpoints=%d syncs=%d partitions=%d messages=%d rejected=%d trace=%016x",
+	return fmt.Sprintf("seed=%d replicas=%d clients=%d ticks=%d committed=%d completed=%d view=%d crashes=%d tears=%d corrupt=%d lost=%d misdirected=%d checkpoints=%d syncs=%d reformats=%d recovered=%d partitions=%d messages=%d rejected=%d trace=%016x",
 		r.Seed, r.Replicas, r.Clients, r.Ticks, r.Committed, r.Completed, r.View, r.Crashes, r.Tears,
-		r.Corrupted, r.Lost, r.Misdirect, r.Checkpoints, r.Syncs, r.Partitions, r.Messages, r.Rejected, r.Trace)
+		r.Corrupted, r.Lost, r.Misdirect, r.Checkpoints, r.Syncs, r.Reformats, r.Recovered, r.Partitions,
+		r.Messages, r.Rejected, r.Trace)
 }
 
 // Violation is a safety or liveness failure; it names the seed.
@@ -49,17 +52,20 @@ func (v *Violation) Error() string {
 }
 
 type node struct {
-	r         *vsr.Replica
-	sm        *vsr.MemoryMachine
-	disk      *disk
-	up        bool
-	restartAt uint64
-	applied   uint64 // last op executed since (re)start
-	viewMax   uint64
+	r             *vsr.Replica
+	sm            *vsr.MemoryMachine
+	disk          *disk
+	up            bool
+	restartAt     uint64
+	applied       uint64 // last op executed since (re)start
+	viewMax       uint64
+	reformat      bool // the disk is lost at the next restart
+	wasRecovering bool
 }
 
 type stats struct {
 	crashes, tears, corrupted, lost, misdirected, checkpoints, syncs, partitions int
+	reformats, recovered                                                         int
 }
 
 // Cluster is one simulated cluster.
@@ -80,6 +86,10 @@ type Cluster struct {
 	viewMax  uint64
 	cfg      vsr.Config
 	atlasMax int // replicas whose copy of one op may be corrupted
+	// faulty: in seeds that reformat, the atlasMax replicas to which every
+	// storage fault (a reformat included) is confined, so that no op is
+	// ever faulty on more than Qr−1 replicas at once.
+	faulty uint64
 }
 
 type canonOp struct {
@@ -106,6 +116,12 @@ func Run(opts Options) (res Result, err error) {
 	q := vsr.QuorumsFor(opts.Replicas)
 	if opts.Replicas >= 3 {
 		c.atlasMax = q.Replication - 1
+		if f.reformatP > 0 {
+			first := int(opts.Seed>>3) % opts.Replicas
+			for k := range c.atlasMax {
+				c.faulty |= 1 << ((first + k) % opts.Replicas)
+			}
+		}
 	}
 	defer func() {
 		if p := recover(); p != nil {
@@ -151,6 +167,7 @@ func (c *Cluster) result() Result {
 		Committed: uint64(len(c.canon) - 1), Completed: c.completed(), View: c.viewMax,
 		Crashes: c.stats.crashes, Tears: c.stats.tears, Corrupted: c.stats.corrupted,
 		Lost: c.stats.lost, Misdirect: c.stats.misdirected, Checkpoints: c.stats.checkpoints, Syncs: c.stats.syncs,
+		Reformats: c.stats.reformats, Recovered: c.stats.recovered,
 		Partitions: c.stats.partitions, Messages: c.net.delivered, Rejected: c.net.rejected, Trace: c.traceH}
 }
 
@@ -282,6 +299,11 @@ func (c *Cluster) flush(i int) {
 		}
 		n.r.Advance(rd)
 		n.viewMax = max(n.viewMax, n.r.View()) // durable now: a restart must not go back
+		if n.wasRecovering && !n.r.Recovering() {
+			c.stats.recovered++
+			c.trace(0x4ec, uint64(i))
+		}
+		n.wasRecovering = n.r.Recovering()
 		c.viewMax = max(c.viewMax, n.viewMax)
 	}
 }
@@ -334,10 +356,31 @@ func (c *Cluster) canCrash() bool {
 }
 
 func (c *Cluster) maybeCrash() {
+	if c.faulty != 0 && c.rng.Float64() < c.faults.reformatP && c.canCrash() {
+		c.reformat()
+		return
+	}
 	if c.rng.Float64() >= c.faults.crashP || !c.canCrash() {
 		return
 	}
 	c.crash(c.rng.IntN(c.opts.Replicas))
+}
+
+// reformat crashes a replica of the faulty set and loses its disk: it
+// restarts from a freshly formatted, recovering superblock. It stays down
+// longer than any message is delayed (its messages from before the loss
+// are no longer in flight: vsr's assumption for a recovering replica).
+func (c *Cluster) reformat() {
+	i := c.rng.IntN(c.opts.Replicas)
+	n := c.nodes[i]
+	if c.faulty>>i&1 == 0 || !n.up {
+		return
+	}
+	c.crash(i)
+	n.reformat = true
+	n.restartAt = max(n.restartAt, c.tick+uint64(c.faults.delayMax)+2)
+	c.stats.reformats++
+	c.trace(0xf0f, uint64(i))
 }
 
 func (c *Cluster) crash(i int) {
@@ -358,6 +401,14 @@ func (c *Cluster) crash(i int) {
 // and rebuilds the replica.
 func (c *Cluster) restart(i int) {
 	n := c.nodes[i]
+	if n.reformat { // a new disk, formatted recovering (as `runnel-server recover` does)
+		n.reformat, n.viewMax = false, 0
+		n.disk = newDisk()
+		sb := vsr.RecoveringSuperblock(c.cfg.Cluster, i)
+		for k := range n.disk.sb {
+			n.disk.sb[k] = sb.Encode()
+		}
+	}
 	if !c.healed {
 		c.injectReadFaults(i)
 	}
@@ -380,6 +431,9 @@ func (c *Cluster) restart(i int) {
 	}
 	cfg := c.cfg
 	cfg.Replica = i
+	if sb.Recovering {
+		cfg.Seed = c.rng.Uint64() // a fresh nonce per incarnation, as a host's random seed
+	}
 	sm := vsr.NewMemoryMachine()
 	var ckpt []byte
 	if sb.CheckpointOp > 0 {
@@ -399,6 +453,7 @@ func (c *Cluster) restart(i int) {
 		}
 	}
 	n.r, n.sm, n.up, n.applied = r, sm, true, r.CheckpointOp()
+	n.wasRecovering = r.Recovering()
 	c.trace(0xbeef, uint64(i))
 	c.flush(i)
 }
@@ -487,6 +542,9 @@ func touched(ws []write, j uint64) bool {
 // atlasAllows: op's journal copy may be damaged only on atlasMax replicas,
 // chosen from op alone, so an intact copy always survives on a quorum.
 func (c *Cluster) atlasAllows(op uint64, replica int) bool {
+	if c.faulty != 0 {
+		return c.faulty>>replica&1 == 1
+	}
 	n := uint64(c.opts.Replicas)
 	first := (op * 0x9e3779b97f4a7c15 >> 7) % n
 	for k := range uint64(c.atlasMax) {
@@ -502,7 +560,7 @@ func (c *Cluster) atlasAllows(op uint64, replica int) bool {
 func (c *Cluster) converged() bool {
 	var view, commit uint64
 	for i, n := range c.nodes {
-		if !n.up || n.r.Status() != vsr.StatusNormal {
+		if !n.up || n.r.Status() != vsr.StatusNormal || n.r.Recovering() {
 			return false
 		}
 		r := n.r

@@ -24,6 +24,16 @@
 // one superblock copy is corrupted per restart; checkpoints are damaged
 // only by torn writes of the slot not referenced by the superblock.
 //
+// Reformats: in half of the seeds (with 3 or more replicas) a crash may
+// lose a replica's whole disk; it restarts on a new disk formatted
+// recovering (vsr.RecoveringSuperblock) after longer than any message
+// delay, and must catch up and leave recovering. A lost disk is a storage
+// fault of every op, so those seeds confine all storage faults (reformats,
+// corruption, lost and misdirected writes) to a fixed set of Qr−1
+// replicas instead of the per-op atlas: no op is ever faulty on a
+// replication quorum. Liveness then also requires every replica to have
+// left recovering.
+//
 // Checkers: every executed op matches the canonical committed history (same
 // checksum, same result on every replica, ops executed in order; a
 // restart's or state transfer's checkpoint sits at a canonical op); every

@@ -35,6 +35,7 @@ type faults struct {
 	corruptP          float64 // per journal record, on restart
 	writeFaultP       float64 // per journal write: lost or misdirected
 	superblockP       float64 // one superblock copy, on restart
+	reformatP         float64 // per tick: a crash that loses the whole disk
 	downTicksMax      int
 	partitionTicksMax int
 	issueP            float64
@@ -76,6 +77,12 @@ func (o Options) withDefaults(rng *rand.Rand) (Options, faults) {
 		downTicksMax:      50 + rng.IntN(400),
 		partitionTicksMax: 50 + rng.IntN(400),
 		issueP:            0.05 + rng.Float64()*0.3,
+	}
+	// Half the seeds (from the seed, not the PRNG) reformat replicas;
+	// they confine every storage fault to a fixed set of replicas (see
+	// Cluster.atlasAllows).
+	if (o.Seed/4)%2 == 1 {
+		f.reformatP = 0.0005 + rng.Float64()*0.0015
 	}
 	if o.NoFaults {
 		f = faults{delayMax: 1, issueP: f.issueP}

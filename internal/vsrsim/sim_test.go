@@ -12,7 +12,7 @@ func TestSeeds(t *testing.T) {
 	if testing.Short() {
 		seeds = 30
 	}
-	var hit struct{ checkpoints, syncs, lost, misdirected, rejected int }
+	var hit struct{ checkpoints, syncs, lost, misdirected, rejected, recovered int }
 	for seed := uint64(1); seed <= seeds; seed++ {
 		res, err := Run(Options{Seed: seed, Ticks: 2500, LivenessTicks: 4000})
 		if err != nil {
@@ -25,7 +25,7 @@ func TestSeeds(t *testing.T) {
 			n   int
 			hit *int
 		}{{res.Checkpoints, &hit.checkpoints}, {res.Syncs, &hit.syncs}, {res.Lost, &hit.lost},
-			{res.Misdirect, &hit.misdirected}, {res.Rejected, &hit.rejected}} {
+			{res.Misdirect, &hit.misdirected}, {res.Rejected, &hit.rejected}, {res.Recovered, &hit.recovered}} {
 			if c.n > 0 {
 				*c.hit++
 			}
@@ -33,8 +33,8 @@ func TestSeeds(t *testing.T) {
 	}
 	// Coverage: every mechanism the faults are meant to exercise happened
 	// in a fair share of the seeds.
-	if min(hit.checkpoints, hit.syncs, hit.lost, hit.misdirected, hit.rejected) < int(seeds)/20 {
-		t.Fatalf("seeds hitting checkpoints/syncs/lost/misdirected/rejected frames: %+v of %d", hit, seeds)
+	if min(hit.checkpoints, hit.syncs, hit.lost, hit.misdirected, hit.rejected, hit.recovered) < int(seeds)/20 {
+		t.Fatalf("seeds hitting checkpoints/syncs/lost/misdirected/rejected frames/reformat recoveries: %+v of %d", hit, seeds)
 	}
 }
 

@@ -115,6 +115,37 @@ func TestFormatOpen(t *testing.T) {
 	}
 }
 
+// A file formatted recovering starts a recovering replica, and a restart
+// keeps it recovering.
+func TestFormatRecovering(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	vc, sc := testConfig(3)
+	vc.Replica = 1
+	if err := FormatRecovering(ctx, dir, sc, 1, testCluster); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		st, rec, err := Open(ctx, dir, sc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.Fresh() || !rec.Superblock.Recovering {
+			t.Fatalf("recovering format reads as %+v", rec.Superblock)
+		}
+		r, err := rec.Start(vc, vsr.NewMemoryMachine(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !r.Recovering() || !r.RestartReport().Recovering {
+			t.Fatal("replica does not start recovering")
+		}
+		if err := st.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // TestInterruptedFormat: a file without its format header (Format died
 // before the last step) is not a replica; Format may run again.
 func TestInterruptedFormat(t *testing.T) {

@@ -102,13 +102,25 @@ func (rec *Recovered) Start(cfg vsr.Config, sm vsr.StateMachine, clock vsr.Clock
 // refuses (ErrNotFormatted) and Format may simply run again. Formatting a
 // directory that already holds a replica fails with ErrFormatted.
 func Format(ctx context.Context, dir string, cfg Config, replica int, cluster uint64) error {
-	if err := format(ctx, dir, cfg, replica, cluster); err != nil {
+	if err := format(ctx, dir, cfg, replica, cluster, false); err != nil {
 		return fmt.Errorf("vsrstore: format %s: %w", dir, err)
 	}
 	return nil
 }
 
-func format(ctx context.Context, dir string, cfg Config, replica int, cluster uint64) error {
+// FormatRecovering formats, like Format, the replacement file of a replica
+// whose file was lost: every superblock copy holds vsr.RecoveringSuperblock,
+// so Recovered.Start restarts the replica recovering (it takes part in no
+// quorum until it caught up; see vsr.NewRecovering). The flag is durable
+// before the format header, so no crash leaves a file that reads as fresh.
+func FormatRecovering(ctx context.Context, dir string, cfg Config, replica int, cluster uint64) error {
+	if err := format(ctx, dir, cfg, replica, cluster, true); err != nil {
+		return fmt.Errorf("vsrstore: format %s recovering: %w", dir, err)
+	}
+	return nil
+}
+
+func format(ctx context.Context, dir string, cfg Config, replica int, cluster uint64, recovering bool) error {
 	cfg = cfg.withDefaults()
 	if err := cfg.validate(); err != nil {
 		return err
@@ -143,6 +155,10 @@ func format(ctx context.Context, dir string, cfg Config, replica int, cluster ui
 		return err
 	}
 	for _, w := range writes {
+		if recovering {
+			sb := vsr.RecoveringSuperblock(cluster, replica)
+			w.Data = sb.Encode()
+		}
 		if _, err := f.WriteAt(appendSuperblockFrame(nil, w.Data), lay.superblockOffset(w.Index)); err != nil {
 			return err
 		}
