@@ -56,7 +56,7 @@ run: build
 # every node (SOAK=10m for longer).
 SOAK ?= 5m
 soak: build
-	CLUSTER_SOAK=$(SOAK) CLUSTER_SOAK_PACE=0 $(GO) test -count=1 -timeout 0 -run 'TestSoak' -v ./internal/clustertest
+	CLUSTER_SOAK=$(SOAK) $(GO) test -count=1 -timeout 0 -run 'TestSoak' -v ./internal/clustertest
 
 # Three replicas vs one node in the same run: throughput and p99 of sends.
 bench-cluster: build

@@ -8,6 +8,8 @@
 //	runnel-server plugins list [--config FILE]                one line per available plugin
 //	runnel-server format [--config FILE] [...]                create this node's replica journal
 //	                                                          (once per node of a new cluster of several)
+//	runnel-server recover [--config FILE] [...]               the same for a node whose data was lost: it
+//	                                                          rejoins without voting until caught up
 //
 // Exit codes: 0 after an orderly stop (or a valid config), 1 when serving
 // failed, 2 when the configuration or start-up was refused (the message

@@ -1,34 +1,23 @@
 package clustertest
 
 import (
-	"os"
 	"testing"
 	"time"
 )
 
-// knownGapsEnv, set to 1, runs the tests of server limitations found by
-// this package (skipped by default so the suite stays green).
-const knownGapsEnv = "CLUSTER_KNOWN_GAPS"
-
-// gapRounds: the failure is intermittent, so several fault cycles.
+// gapRounds: faults cycle over both followers, the primary's ring
+// successor included.
 const gapRounds = 4
 
 // TestLongPartitionedFollowerCatchesUp cuts a follower off (partition,
 // or kill -9 and a later restart) for many more operations than a
 // checkpoint interval (journal_slots - 64 = 64 by default) and then lets
-// it back, gapRounds times: it must catch up each time. Intermittently
-// (1 run in 3 here, and in the unpaced soak) the returning follower
-// panics in installCheckpoint: "partition 0/0/0 to offset N: the log ends
-// at offset M, before the checkpoint's N (partition state transfer is not
-// supported yet)". It also logs how slowly the cluster commits while the
-// primary's ring successor is out (each prepare then reaches the last
-// replica only on the primary's prepare timeout).
-//
-//	CLUSTER_KNOWN_GAPS=1 go test -run LongPartitioned -v ./internal/clustertest
+// it back, gapRounds times: it must catch up each time, by installing a
+// peer's checkpoint and fetching the partition messages it covers, and
+// end with segment files identical to the others'. It logs how fast the
+// cluster commits with each follower out (with the primary's ring
+// successor out, data prepares go star).
 func TestLongPartitionedFollowerCatchesUp(t *testing.T) {
-	if os.Getenv(knownGapsEnv) != "1" {
-		t.Skip("known gap: a follower behind the cluster's checkpoint cannot catch up; set " + knownGapsEnv + "=1")
-	}
 	for _, fault := range []string{"partition", "kill9"} {
 		t.Run(fault, func(t *testing.T) {
 			c := newCluster(t)

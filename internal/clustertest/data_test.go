@@ -65,9 +65,7 @@ type producer struct {
 
 func startProducer(c *cluster) *producer { return startProducerEvery(c, 0) }
 
-// startProducerEvery sends one batch per interval at most: the tests
-// that restart or heal a node keep its lag under a checkpoint interval
-// this way (TestLongPartitionedFollowerCatchesUp shows why).
+// startProducerEvery sends one batch per interval at most (0: flat out).
 func startProducerEvery(c *cluster, interval time.Duration) *producer {
 	p := &producer{c: c, interval: interval, stop: make(chan struct{}), done: make(chan struct{})}
 	go p.run()

@@ -17,7 +17,6 @@
 //
 // The package holds tests only. A fault-injection soak runs when
 // CLUSTER_SOAK is set to a duration (CLUSTER_SOAK=5m go test -run Soak
-// -timeout 0 ./internal/clustertest); CLUSTER_KNOWN_GAPS=1 runs the tests
-// of known server limitations; BenchmarkClusterVsSingle compares a
+// -timeout 0 ./internal/clustertest); BenchmarkClusterVsSingle compares a
 // cluster with a single node (-bench ClusterVsSingle -benchtime 1x).
 package clustertest

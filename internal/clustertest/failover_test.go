@@ -5,11 +5,6 @@ import (
 	"time"
 )
 
-// restartProducerInterval paces the producers of tests that restart a
-// node: ~25 batches/s keeps what it misses while down and restarting
-// under the default checkpoint interval of 64 operations.
-const restartProducerInterval = 40 * time.Millisecond
-
 // TestFailoverKeepsAcknowledgedBatches kills the primary with SIGKILL
 // twice while one producer sends numbered batches; production resumes on
 // the new primary, the killed node comes back and catches up, and every
@@ -18,7 +13,7 @@ const restartProducerInterval = 40 * time.Millisecond
 func TestFailoverKeepsAcknowledgedBatches(t *testing.T) {
 	c := newCluster(t)
 	c.createTopic()
-	prod := startProducerEvery(c, restartProducerInterval)
+	prod := startProducer(c)
 	stopped := false
 	defer func() {
 		if !stopped {

@@ -141,12 +141,18 @@ func (c *cluster) config(i int, key string) string {
 func (c *cluster) path(i int) string { return filepath.Join(c.dir, fmt.Sprintf("node-%d", i)) }
 
 // format creates node i's journal with `runnel-server format`.
-func (c *cluster) format(i int) {
+func (c *cluster) format(i int) { c.formatWith(i, "format") }
+
+// recoverFormat creates node i's journal with `runnel-server recover`,
+// for a node whose data was lost.
+func (c *cluster) recoverFormat(i int) { c.formatWith(i, "recover") }
+
+func (c *cluster) formatWith(i int, command string) {
 	c.t.Helper()
-	cmd := exec.Command(serverBinary, append([]string{"format"}, c.args[i]...)...)
+	cmd := exec.Command(serverBinary, append([]string{command}, c.args[i]...)...)
 	cmd.Env = append(os.Environ(), c.env[i]...)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		c.t.Fatalf("format node-%d: %v\n%s", i, err, out)
+		c.t.Fatalf("%s node-%d: %v\n%s", command, i, err, out)
 	}
 }
 

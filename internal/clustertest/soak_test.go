@@ -8,22 +8,22 @@ import (
 	"time"
 )
 
-// soakFaultAcksMax bounds the batches acknowledged while a node is faulty,
-// below the default checkpoint interval of 64 operations.
-const soakFaultAcksMax = 30
+// soakFaultAcksMax bounds the batches acknowledged while a node is
+// faulty: up to several checkpoint intervals (64 operations by default),
+// so a returning node catches up from the journal or by state transfer.
+const soakFaultAcksMax = 300
 
 // soakEnv, set to a Go duration, runs TestSoak for that long.
 const soakEnv = "CLUSTER_SOAK"
 
 // TestSoak loops random faults (kill -9 of any node, a partition, the
 // matching restart or heal; one faulty node at a time, so a quorum always
-// remains, and each fault short enough for the node to catch up from the
-// journal) under a running producer, requiring progress after each step,
-// and ends with the failover checks on every node. Skipped unless
-// CLUSTER_SOAK is set, e.g. CLUSTER_SOAK=5m go test -run Soak -timeout 0
-// (CLUSTER_SOAK_SEED=n replays a fault sequence, not its timing;
-// CLUSTER_SOAK_PACE=0 sends flat out instead of one batch per 40 ms, so
-// nodes fall further behind than the server can repair today).
+// remains; a node may miss several checkpoint intervals and then catches
+// up by state transfer) under a producer sending flat out, requiring
+// progress after each step, and ends with the failover checks on every
+// node. Skipped unless CLUSTER_SOAK is set, e.g. CLUSTER_SOAK=5m go test
+// -run Soak -timeout 0 (CLUSTER_SOAK_SEED=n replays a fault sequence, not
+// its timing; CLUSTER_SOAK_PACE=40ms sends one batch per 40 ms at most).
 func TestSoak(t *testing.T) {
 	spec := os.Getenv(soakEnv)
 	if spec == "" {
@@ -41,7 +41,7 @@ func TestSoak(t *testing.T) {
 
 	c := newCluster(t)
 	c.createTopic()
-	pace := restartProducerInterval
+	var pace time.Duration
 	if v := os.Getenv(soakEnv + "_PACE"); v != "" {
 		pace, err = time.ParseDuration(v)
 		mustNoErr(t, soakEnv+"_PACE", err)

@@ -339,7 +339,7 @@ func (s *Server) openReplica(ctx context.Context) error {
 		OnHostFrame: s.partSync.onFrame})
 	if err != nil {
 		if errors.Is(err, vsrnode.ErrNotFormatted) {
-			return fmt.Errorf("server: replica: %w; run `runnel-server format` with this configuration once when creating the cluster", err)
+			return fmt.Errorf("server: replica: %w; run `runnel-server format` with this configuration once when creating the cluster, or `runnel-server recover` on a node whose data was lost", err)
 		}
 		return fmt.Errorf("server: replica: %w", err)
 	}
@@ -380,8 +380,10 @@ func replicaConfig(cfg *config.Config, logger *slog.Logger) vsrnode.Config {
 
 // FormatReplica creates the journal of this node's replica, as a cluster
 // of several replicas needs once per node before its first start (a
-// cluster of one formats itself).
-func FormatReplica(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
+// cluster of one formats itself). With recovering, the node's data was
+// lost: the replica rejoins without voting until it has caught up from
+// its peers (runnel-server recover).
+func FormatReplica(ctx context.Context, cfg *config.Config, logger *slog.Logger, recovering bool) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
@@ -391,7 +393,11 @@ func FormatReplica(ctx context.Context, cfg *config.Config, logger *slog.Logger)
 	if err := refuseModeNoneData(filepath.Join(cfg.System.Path, "metadata")); err != nil {
 		return err
 	}
-	if err := vsrnode.Format(ctx, replicaConfig(cfg, logger)); err != nil {
+	format := vsrnode.Format
+	if recovering {
+		format = vsrnode.FormatRecovering
+	}
+	if err := format(ctx, replicaConfig(cfg, logger)); err != nil {
 		return fmt.Errorf("server: format: %w", err)
 	}
 	return nil

@@ -77,6 +77,9 @@ type State struct {
 	// primary, every op of earlier views executed too. A follower serves
 	// reads of what it has executed; it forwards writes.
 	Serving bool
+	// Recovering: the replica's disk was lost (FormatRecovering) and it has
+	// not caught up with the cluster yet.
+	Recovering bool
 	// Peers: one entry per replica (this one included, always
 	// connected), read from the bus when State is called. Nil without a
 	// bus.
@@ -351,7 +354,10 @@ func (n *Node) publish() {
 	r := n.r
 	s := &State{Status: r.Status(), View: r.View(), Primary: r.Primary(), Replica: r.Index(),
 		CommitMin: r.CommitMin(), CommitMax: r.CommitMax(), Head: r.Head(), CheckpointOp: r.CheckpointOp()}
-	s.Serving = s.Status == vsr.StatusNormal && s.CommitMin >= min(n.restart.Head, s.Head)
+	s.Recovering = r.Recovering()
+	// A replica rebuilding a lost disk serves once it holds the cluster's
+	// state again (it leaves recovering then).
+	s.Serving = s.Status == vsr.StatusNormal && s.CommitMin >= min(n.restart.Head, s.Head) && !s.Recovering
 	if s.Status == vsr.StatusNormal && r.IsPrimary() {
 		// core/vsr does not export its view start: the head when this
 		// node first sees the view normal is it (the primary prepares
@@ -376,6 +382,24 @@ func Format(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("vsrnode: config: %w", err)
 	}
 	if err := vsrstore.Format(ctx, cfg.Dir, cfg.storeConfig(), cfg.Replica, cfg.Cluster); err != nil {
+		return fmt.Errorf("vsrnode: %w", err)
+	}
+	return nil
+}
+
+// FormatRecovering creates the replica of cfg in cfg.Dir for a node whose
+// data was lost: it rejoins recovering (vsr.NewRecovering), taking part in
+// no quorum until it has caught up, so it cannot help cut ops it had
+// acknowledged before. A cluster of one cannot recover this way.
+func FormatRecovering(ctx context.Context, cfg Config) error {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return fmt.Errorf("vsrnode: config: %w", err)
+	}
+	if cfg.ReplicaCount < 2 {
+		return errors.New("vsrnode: format recovering: a cluster of one has no peer to recover from")
+	}
+	if err := vsrstore.FormatRecovering(ctx, cfg.Dir, cfg.storeConfig(), cfg.Replica, cfg.Cluster); err != nil {
 		return fmt.Errorf("vsrnode: %w", err)
 	}
 	return nil

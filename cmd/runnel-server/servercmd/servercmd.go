@@ -58,7 +58,9 @@ func run(args, environ []string, stdout, stderr io.Writer, bundles []Bundle) int
 		case "check-config":
 			return checkConfig(args[1:], environ, stdout, stderr, bundles)
 		case "format":
-			return format(args[1:], environ, stdout, stderr)
+			return format(args[1:], environ, stdout, stderr, false)
+		case "recover":
+			return format(args[1:], environ, stdout, stderr, true)
 		}
 	}
 	return serve(args, environ, stdout, stderr, bundles)
@@ -280,19 +282,24 @@ func listPlugins(args, environ []string, stdout, stderr io.Writer, bundles []Bun
 // checkConfig validates a configuration the way a start would, building
 // every configured plugin instance, without opening data or listening.
 // format creates this node's replica journal: once per node of a new
-// cluster of several replicas, before its first start.
-func format(args, environ []string, stdout, stderr io.Writer) int {
+// cluster of several replicas, before its first start; with recovering,
+// for a node of a running cluster whose data was lost.
+func format(args, environ []string, stdout, stderr io.Writer, recovering bool) int {
 	cfg, err := config.Load(args, environ)
 	if err != nil {
 		fmt.Fprintln(stderr, "runnel-server:", err)
 		return exitConfig
 	}
 	logger := slog.New(slog.NewTextHandler(stdout, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	if err := server.FormatReplica(context.Background(), cfg, logger); err != nil {
+	if err := server.FormatReplica(context.Background(), cfg, logger, recovering); err != nil {
 		fmt.Fprintln(stderr, "runnel-server:", err)
 		return exitFailed
 	}
-	fmt.Fprintf(stdout, "formatted replica %d of cluster %d in %s\n", cfg.Cluster.Replica, cfg.Cluster.ID, cfg.System.Path)
+	how := "formatted"
+	if recovering {
+		how = "formatted recovering"
+	}
+	fmt.Fprintf(stdout, "%s replica %d of cluster %d in %s\n", how, cfg.Cluster.Replica, cfg.Cluster.ID, cfg.System.Path)
 	return exitOK
 }
 
