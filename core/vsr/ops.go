@@ -14,6 +14,9 @@ import (
 const (
 	OperationAppend   = OperationUserMin | OperationData
 	OperationMetadata = OperationUserMin + 1
+	// OperationDeleteSegments removes a partition's oldest segments up to
+	// an offset (the body is the host's).
+	OperationDeleteSegments = OperationUserMin + 2
 )
 
 // PartitionRef names a partition.

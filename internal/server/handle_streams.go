@@ -329,14 +329,18 @@ func (c *session) deleteSegments(ctx context.Context, userID uint32, q wire.Dele
 		return nil, err
 	}
 	s := c.srv
-	s.topology.RLock()
-	defer s.topology.RUnlock()
-	pl := s.parts.get(storage.PartitionKey{Stream: sid, Topic: tid, Partition: q.PartitionID})
-	if pl == nil {
-		return nil, wire.ErrPartitionNotFound.Detail("partition %d", q.PartitionID)
+	key := storage.PartitionKey{Stream: sid, Topic: tid, Partition: q.PartitionID}
+	if s.node == nil {
+		s.topology.RLock()
+		defer s.topology.RUnlock()
+		pl := s.parts.get(key)
+		if pl == nil {
+			return nil, wire.ErrPartitionNotFound.Detail("partition %d", q.PartitionID)
+		}
+		return nil, pl.with(func(l *partition.Log) error {
+			_, err := l.DeleteOldestSegments(ctx, int(q.SegmentsCount))
+			return err
+		})
 	}
-	return nil, pl.with(func(l *partition.Log) error {
-		_, err := l.DeleteOldestSegments(ctx, int(q.SegmentsCount))
-		return err
-	})
+	return nil, s.deleteSegmentsReplicated(ctx, key, q.SegmentsCount)
 }

@@ -78,6 +78,8 @@ func (m replicaMachine) Apply(op, timestampMicros uint64, operation vsr.Operatio
 		return metadata.AppendResult(nil, res, err)
 	case vsr.OperationAppend:
 		return s.applyAppend(op, timestampMicros, body)
+	case vsr.OperationDeleteSegments:
+		return s.applyDeleteSegments(op, body)
 	}
 	return metadata.AppendResult(nil, metadata.Result{}, wire.ErrInvalidCommand.Detail("op %d: operation %d", op, operation))
 }
