@@ -111,31 +111,6 @@ func TestAppendCodec(t *testing.T) {
 	}
 }
 
-type fakeLogs struct{ next map[PartitionRef]uint64 }
-
-func (f *fakeLogs) Append(ref PartitionRef, frames []byte, count uint32, ts uint64) (uint64, error) {
-	first := f.next[ref]
-	f.next[ref] += uint64(count)
-	return first, nil
-}
-
-// Offsets come from the partition at apply time.
-func TestRunnelMachineAssignsOffsetsAtApply(t *testing.T) {
-	m := &RunnelMachine{Logs: &fakeLogs{next: map[PartitionRef]uint64{}}}
-	ref := PartitionRef{Stream: 1, Topic: 1, Partition: 0}
-	for i, want := range []uint64{0, 3, 6} {
-		body := EncodeAppend(AppendOp{PartitionRef: ref, Count: 3, Frames: []byte("x")})
-		r, err := DecodeAppendResult(m.Apply(uint64(i+1), 0, OperationAppend, body))
-		if err != nil || r.FirstOffset != want || r.Code != CodeOK {
-			t.Fatalf("append %d: %+v %v, want offset %d", i, r, err, want)
-		}
-	}
-	r, _ := DecodeAppendResult(m.Apply(4, 0, OperationAppend, []byte{1}))
-	if r.Code != CodeMalformed {
-		t.Fatalf("malformed append: %+v", r)
-	}
-}
-
 // SuperblockSizeMax is the size of the largest superblock the decoder
 // accepts; one more view header is refused.
 func TestSuperblockSizeMax(t *testing.T) {

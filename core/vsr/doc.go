@@ -101,8 +101,7 @@
 // restarted replica cannot serve repairs of those ops (peers sync
 // instead); TigerBeetle's "checkpoint durable on a quorum" rule for
 // overwriting slots (here only local durability; lagging peers use state
-// transfer); journal writes allocate per op (Prepare.Encode); RunnelMachine
-// checkpoints only the parts implementing Snapshotter; no epochs, no
+// transfer); journal writes allocate per op (Prepare.Encode); no epochs, no
 // reconfiguration, one VSR group; no pipelined/async I/O completions (the
 // host persists a whole Ready, then calls Advance).
 //

@@ -17,13 +17,6 @@ type StateMachine interface {
 	Restore(snapshot []byte) error
 }
 
-// Snapshotter is implemented by the parts of RunnelMachine that can be
-// checkpointed as bytes.
-type Snapshotter interface {
-	Snapshot() []byte
-	Restore(snapshot []byte) error
-}
-
 // Clock gives the primary wall-clock time for prepare timestamps. It is
 // only read by the primary; timestamps are made strictly increasing anyway.
 type Clock interface {
