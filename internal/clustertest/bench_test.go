@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -15,14 +17,13 @@ import (
 )
 
 const (
-	benchProducers        = 4
 	benchBatchesPerProd   = 100
 	benchMessagesPerBatch = 100
 	benchPayloadBytes     = 1024
 )
 
-// BenchmarkClusterVsSingle runs the same load, benchProducers concurrent
-// producers (sdk/client) each sending benchBatchesPerProd batches of
+// BenchmarkClusterVsSingle runs the same load, concurrent producers
+// (sdk/client; CLUSTER_BENCH_PRODUCERS, default 4) each sending benchBatchesPerProd batches of
 // benchMessagesPerBatch × 1 KiB to its own partition, against a
 // three-replica cluster and against a single node (cluster.mode = vsr, no
 // replicas), both with the default fsync policy, and reports MB/s and p99
@@ -30,16 +31,24 @@ const (
 //
 //	go test -run '^$' -bench ClusterVsSingle -benchtime 1x ./internal/clustertest
 func BenchmarkClusterVsSingle(b *testing.B) {
+	producers := 4
+	if v := os.Getenv("CLUSTER_BENCH_PRODUCERS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			b.Fatalf("CLUSTER_BENCH_PRODUCERS=%q: want a positive count", v)
+		}
+		producers = n
+	}
 	single := testserver.Start(b, serverBinary, "RUNNEL_CLUSTER_MODE=vsr")
 	c := newCluster(b)
 	singleAddr, clusterAddr := single.Addr, c.tcpAddr[(c.primary()+1)%replicaCount] // via a follower: redirected
-	prepareBench(b, singleAddr)
-	prepareBench(b, clusterAddr)
+	prepareBench(b, singleAddr, producers)
+	prepareBench(b, clusterAddr, producers)
 	b.ResetTimer()
 	var singleRes, clusterRes benchResult
 	for range b.N {
-		singleRes.add(runBenchLoad(b, singleAddr))
-		clusterRes.add(runBenchLoad(b, clusterAddr))
+		singleRes.add(runBenchLoad(b, singleAddr, producers))
+		clusterRes.add(runBenchLoad(b, clusterAddr, producers))
 	}
 	b.ReportMetric(singleRes.mbps(), "single_MB/s")
 	b.ReportMetric(clusterRes.mbps(), "cluster_MB/s")
@@ -74,7 +83,7 @@ func benchURL(addr string) string {
 
 // prepareBench creates stream "bench", topic "t" with one partition per
 // producer.
-func prepareBench(b *testing.B, addr string) {
+func prepareBench(b *testing.B, addr string, producers int) {
 	b.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
@@ -83,12 +92,12 @@ func prepareBench(b *testing.B, addr string) {
 	defer cli.Close()
 	_, err = cli.CreateStream(ctx, "bench")
 	mustNoErr(b, "create stream", err)
-	_, err = cli.CreateTopic(ctx, wire.CreateTopicRequest{StreamID: wire.NamedID("bench"), Name: "t", PartitionsCount: benchProducers})
+	_, err = cli.CreateTopic(ctx, wire.CreateTopicRequest{StreamID: wire.NamedID("bench"), Name: "t", PartitionsCount: uint32(producers)})
 	mustNoErr(b, "create topic", err)
 }
 
 // runBenchLoad runs the producers against addr (following the leader).
-func runBenchLoad(b *testing.B, addr string) benchResult {
+func runBenchLoad(b *testing.B, addr string, producers int) benchResult {
 	b.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -96,15 +105,15 @@ func runBenchLoad(b *testing.B, addr string) benchResult {
 	for i := range msgs {
 		msgs[i] = wire.Message{Payload: bytes.Repeat([]byte{'p'}, benchPayloadBytes)}
 	}
-	clients := make([]*client.Client, benchProducers)
+	clients := make([]*client.Client, producers)
 	for i := range clients {
 		cli, err := client.Open(ctx, benchURL(addr))
 		mustNoErr(b, "open", err)
 		defer cli.Close()
 		clients[i] = cli
 	}
-	lat := make([][]time.Duration, benchProducers)
-	errs := make([]error, benchProducers)
+	lat := make([][]time.Duration, producers)
+	errs := make([]error, producers)
 	var wg sync.WaitGroup
 	start := time.Now()
 	for i, cli := range clients {
@@ -127,6 +136,6 @@ func runBenchLoad(b *testing.B, addr string) benchResult {
 		mustNoErr(b, "send", errs[i])
 		res.latencies = append(res.latencies, lat[i]...)
 	}
-	res.bytes = int64(benchProducers * benchBatchesPerProd * benchMessagesPerBatch * benchPayloadBytes)
+	res.bytes = int64(producers * benchBatchesPerProd * benchMessagesPerBatch * benchPayloadBytes)
 	return res
 }
