@@ -23,12 +23,6 @@ func TestLongPartitionedFollowerCatchesUp(t *testing.T) {
 			c := newCluster(t)
 			c.createTopic()
 			prod := startProducer(c)
-			stopped := false
-			defer func() {
-				if !stopped {
-					prod.halt()
-				}
-			}()
 			prod.waitAcks(t, 10)
 			for round := range gapRounds {
 				// Alternately the primary's ring successor and the other
@@ -53,7 +47,6 @@ func TestLongPartitionedFollowerCatchesUp(t *testing.T) {
 				t.Logf("round %d: node-%d back and caught up in %v", round, f, time.Since(back).Round(time.Millisecond))
 			}
 			acked := prod.halt()
-			stopped = true
 			c.checkEveryNode(t, acked)
 			compareSegments(t, c)
 		})

@@ -52,6 +52,7 @@ func batch(b int) []wire.Message {
 type producer struct {
 	c        *cluster
 	interval time.Duration // between sends; 0 sends flat out
+	haltOnce sync.Once
 
 	mu      sync.Mutex
 	acked   []int       // batch numbers, in acknowledgement order
@@ -69,6 +70,7 @@ func startProducer(c *cluster) *producer { return startProducerEvery(c, 0) }
 func startProducerEvery(c *cluster, interval time.Duration) *producer {
 	p := &producer{c: c, interval: interval, stop: make(chan struct{}), done: make(chan struct{})}
 	go p.run()
+	c.t.Cleanup(func() { p.halt() })
 	return p
 }
 
@@ -160,8 +162,10 @@ func (p *producer) firstAckAfter(at time.Time) (time.Time, bool) {
 }
 
 // halt stops the producer and returns the acknowledged batches.
+// halt stops the producer (once; later calls only report) and returns
+// the acknowledged batches.
 func (p *producer) halt() []int {
-	close(p.stop)
+	p.haltOnce.Do(func() { close(p.stop) })
 	<-p.done
 	p.mu.Lock()
 	defer p.mu.Unlock()

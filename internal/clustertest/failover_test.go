@@ -14,12 +14,6 @@ func TestFailoverKeepsAcknowledgedBatches(t *testing.T) {
 	c := newCluster(t)
 	c.createTopic()
 	prod := startProducer(c)
-	stopped := false
-	defer func() {
-		if !stopped {
-			prod.halt()
-		}
-	}()
 	prod.waitAcks(t, 50)
 
 	for round := range 2 {
@@ -41,7 +35,6 @@ func TestFailoverKeepsAcknowledgedBatches(t *testing.T) {
 		prod.waitAcks(t, 20)
 	}
 	acked := prod.halt()
-	stopped = true
 	n := c.checkEveryNode(t, acked)
 	t.Logf("%d batches acknowledged, %d messages on every node, %d failed calls", len(acked), n, prod.errs)
 }

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/runnel-io/runnel/internal/faultproxy"
 	"github.com/runnel-io/runnel/internal/testserver"
 	"github.com/runnel-io/runnel/sdk/client"
 	"github.com/runnel-io/runnel/sdk/wire"
@@ -45,7 +46,7 @@ type cluster struct {
 	dir     string
 	busAddr []string       // real bus listen address of each node
 	tcpAddr []string       // client address of each node
-	proxies [][]*linkProxy // proxies[i][j]: node i's link to replica j
+	proxies [][]*faultproxy.Proxy // proxies[i][j]: node i's link to replica j
 	nodes   []*testserver.Server
 	args    [][]string
 	env     [][]string
@@ -64,12 +65,17 @@ func newCluster(t testing.TB, extraEnv ...string) *cluster {
 		c.busAddr = append(c.busAddr, freeAddr(t))
 		c.tcpAddr = append(c.tcpAddr, freeAddr(t))
 	}
-	c.proxies = make([][]*linkProxy, replicaCount)
+	c.proxies = make([][]*faultproxy.Proxy, replicaCount)
 	for i := range replicaCount {
-		c.proxies[i] = make([]*linkProxy, replicaCount)
+		c.proxies[i] = make([]*faultproxy.Proxy, replicaCount)
 		for j := range replicaCount {
 			if i != j {
-				c.proxies[i][j] = newLinkProxy(t, c.busAddr[j])
+				p, err := faultproxy.New(c.busAddr[j])
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(p.Close)
+				c.proxies[i][j] = p
 			}
 		}
 	}
@@ -131,7 +137,7 @@ func (c *cluster) config(i int, key string) string {
 	for j := range replicaCount {
 		bus := c.busAddr[j]
 		if j != i {
-			bus = c.proxies[i][j].addr()
+			bus = c.proxies[i][j].Addr()
 		}
 		fmt.Fprintf(&b, "[[cluster.replicas]]\nname = \"node-%d\"\nbus_address = %q\ntcp_address = %q\n", j, bus, c.tcpAddr[j])
 	}
@@ -187,8 +193,8 @@ func (c *cluster) heal(i int)      { c.setCut(i, false) }
 func (c *cluster) setCut(i int, cut bool) {
 	for j := range replicaCount {
 		if j != i {
-			c.proxies[i][j].setCut(cut)
-			c.proxies[j][i].setCut(cut)
+			c.proxies[i][j].Partition(cut)
+			c.proxies[j][i].Partition(cut)
 		}
 	}
 }

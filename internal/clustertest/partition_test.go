@@ -19,12 +19,6 @@ func TestFollowerPartitionCatchesUp(t *testing.T) {
 	c := newCluster(t)
 	c.createTopic()
 	prod := startProducer(c)
-	stopped := false
-	defer func() {
-		if !stopped {
-			prod.halt()
-		}
-	}()
 	healthyAt := time.Now()
 	prod.waitAcks(t, 40)
 	healthy := time.Since(healthyAt)
@@ -56,7 +50,6 @@ func TestFollowerPartitionCatchesUp(t *testing.T) {
 		t.Logf("healing node-%d moved the primary from node-%d to node-%d (a view change on rejoin)", f, p, after)
 	}
 	acked := prod.halt()
-	stopped = true
 	n := c.checkEveryNode(t, acked)
 	t.Logf("follower node-%d partitioned and healed: %d batches acknowledged, %d messages on every node", f, len(acked), n)
 	compareSegments(t, c)

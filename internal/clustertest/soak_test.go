@@ -47,12 +47,6 @@ func TestSoak(t *testing.T) {
 		mustNoErr(t, soakEnv+"_PACE", err)
 	}
 	prod := startProducerEvery(c, pace)
-	stopped := false
-	defer func() {
-		if !stopped {
-			prod.halt()
-		}
-	}()
 	faulty, cut := -1, false
 	steps := 0
 	for deadline := time.Now().Add(d); time.Now().Before(deadline); steps++ {
@@ -90,7 +84,6 @@ func TestSoak(t *testing.T) {
 	}
 	prod.waitAcks(t, 10)
 	acked := prod.halt()
-	stopped = true
 	n := c.checkEveryNode(t, acked)
 	t.Logf("%d fault steps, %d batches acknowledged, %d messages on every node, %d failed calls", steps, len(acked), n, prod.errs)
 	compareSegments(t, c)

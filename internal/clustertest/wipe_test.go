@@ -16,12 +16,6 @@ func TestWipedNodeRejoinsRecovering(t *testing.T) {
 	c := newCluster(t)
 	c.createTopic()
 	prod := startProducer(c)
-	stopped := false
-	defer func() {
-		if !stopped {
-			prod.halt()
-		}
-	}()
 	prod.waitAcks(t, 50)
 	p := c.primary()
 	for _, f := range []int{(p + 1) % replicaCount, p} {
@@ -38,7 +32,6 @@ func TestWipedNodeRejoinsRecovering(t *testing.T) {
 		t.Logf("node-%d wiped and recovered", f)
 	}
 	acked := prod.halt()
-	stopped = true
 	n := c.checkEveryNode(t, acked)
 	t.Logf("%d batches acknowledged, %d messages on every node", len(acked), n)
 	compareSegments(t, c)
