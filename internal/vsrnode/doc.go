@@ -27,8 +27,9 @@
 // it, Close stops it), unless Hooks.Send carries messages instead (the
 // host then feeds received ones to Node.Receive). Every bus body starts
 // with a kind byte: 0 is a core/vsr frame (vsr.AppendMessage after the
-// byte, so no copy; one encoding per broadcast), other kinds are reserved
-// for host frames and dropped (Stats.UnknownKinds). A reader goroutine
+// byte, so no copy; one encoding per broadcast), 1 a host frame
+// (SendHost; Hooks.OnHostFrame receives it on the reader goroutine: the
+// server's partition sync), anything else is dropped (Stats.UnknownKinds). A reader goroutine
 // decodes bodies and hands them to the loop through a bounded channel,
 // dropping when it is full (Stats.InboxDrops; VSR resends), so a loop
 // blocked on fsync never stalls the bus readers. A replica message whose
@@ -69,8 +70,10 @@
 // Open restores the checkpoint and replays the journal through the state
 // machine on the caller's goroutine, before Run starts.
 //
-// Scope: no state transfer of host data (partition logs; Ready.Synced is
-// not acted on) and no recovering format for a wiped replica yet: a node
-// restarts on its own intact data and rejoins through core/vsr's recovery
-// (repair, or a checkpoint sync of the state machine).
+// A replica of a cluster of several formats its journal explicitly
+// (Format, with Config.RequireFormatted on every Open); one whose data was
+// lost is formatted with FormatRecovering and rejoins without voting until
+// it has caught up (vsr.NewRecovering; State.Recovering, and it does not
+// serve until then). Host data a checkpoint sync skips over (partition
+// logs) is the host's to fetch, inside StateMachine.Restore, with SendHost.
 package vsrnode
