@@ -17,6 +17,9 @@ const (
 	// OperationDeleteSegments removes a partition's oldest segments up to
 	// an offset (the body is the host's).
 	OperationDeleteSegments = OperationUserMin + 2
+	// OperationRestoreMetadata installs a metadata snapshot on empty
+	// metadata (the body is the host's).
+	OperationRestoreMetadata = OperationUserMin + 3
 )
 
 // PartitionRef names a partition.

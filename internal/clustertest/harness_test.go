@@ -44,8 +44,8 @@ const (
 type cluster struct {
 	t       testing.TB
 	dir     string
-	busAddr []string       // real bus listen address of each node
-	tcpAddr []string       // client address of each node
+	busAddr []string              // real bus listen address of each node
+	tcpAddr []string              // client address of each node
 	proxies [][]*faultproxy.Proxy // proxies[i][j]: node i's link to replica j
 	nodes   []*testserver.Server
 	args    [][]string

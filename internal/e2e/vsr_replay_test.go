@@ -3,6 +3,8 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -114,4 +116,51 @@ func pollAll(t *testing.T, ctx context.Context, c *client.Client, stream, topic 
 			out = append(out, string(m.Payload))
 		}
 	}
+}
+
+// TestVSRResumesPartitionWithLostFiles removes a partition's files while
+// the server is down. At start the partition resumes at the last
+// checkpoint's offset and the journal replays what came after it, so no
+// offset is given twice: the partition ends where it ended, new messages
+// continue there, and what the journal still held is readable again.
+func TestVSRResumesPartitionWithLostFiles(t *testing.T) {
+	s := startServer(t, "RUNNEL_CLUSTER_MODE=vsr", "RUNNEL_CLUSTER_JOURNAL_SLOTS=128")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	c := runnelClient(t, s)
+	stream, topic := wire.NamedID("lost"), wire.NamedID("t")
+	_, err := c.CreateStream(ctx, "lost")
+	mustNoErr(t, "create stream", err)
+	_, err = c.CreateTopic(ctx, wire.CreateTopicRequest{StreamID: stream, Name: "t", PartitionsCount: 1})
+	mustNoErr(t, "create topic", err)
+	const batches = 100 // past one checkpoint (every 64 ops)
+	for b := range batches {
+		mustNoErr(t, "send", c.SendMessages(ctx, stream, topic, wire.ToPartition(0), wireMessages(fmt.Sprintf("old-%d", b), 10)))
+	}
+	s.Stop()
+	if err := os.RemoveAll(filepath.Join(s.DataDir, "streams")); err != nil {
+		t.Fatal(err)
+	}
+	s.Restart()
+	c = runnelClient(t, s)
+	mustNoErr(t, "send", c.SendMessages(ctx, stream, topic, wire.ToPartition(0), wireMessages("new", 1)))
+	polled, err := c.PollMessages(ctx, wire.PollMessagesRequest{Consumer: wire.SingleConsumer(wire.NumericID(1)),
+		StreamID: stream, TopicID: topic, PartitionID: wire.Partition(0), Strategy: wire.PollFirst(), Count: 10_000})
+	mustNoErr(t, "poll", err)
+	if len(polled.Messages) == 0 {
+		t.Fatal("nothing left after the restart")
+	}
+	first := polled.Messages[0].Header.Offset
+	last := polled.Messages[len(polled.Messages)-1]
+	if first == 0 || last.Header.Offset != batches*10 || string(last.Payload) != "new-0" {
+		t.Fatalf("partition holds offsets %d..%d ending with %q; want a resumed log ending at %d with the new message",
+			first, last.Header.Offset, last.Payload, batches*10)
+	}
+	for i, m := range polled.Messages[:len(polled.Messages)-1] {
+		want := fmt.Sprintf("old-%d-%d", (first+uint64(i))/10, (first+uint64(i))%10)
+		if m.Header.Offset != first+uint64(i) || string(m.Payload) != want {
+			t.Fatalf("offset %d holds %q, want %q", m.Header.Offset, m.Payload, want)
+		}
+	}
+	t.Logf("after losing the files: offsets %d..%d replayed from the journal, the new message at %d", first, batches*10-1, batches*10)
 }

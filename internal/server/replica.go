@@ -80,6 +80,8 @@ func (m replicaMachine) Apply(op, timestampMicros uint64, operation vsr.Operatio
 		return s.applyAppend(op, timestampMicros, body)
 	case vsr.OperationDeleteSegments:
 		return s.applyDeleteSegments(op, body)
+	case vsr.OperationRestoreMetadata:
+		return s.applyRestoreMetadata(op, body)
 	}
 	return metadata.AppendResult(nil, metadata.Result{}, wire.ErrInvalidCommand.Detail("op %d: operation %d", op, operation))
 }
@@ -223,12 +225,30 @@ func (m replicaMachine) Restore(snapshot []byte) error {
 			if pl, err = s.syncPartition(pl, mark); err != nil {
 				return err
 			}
+		} else if pl, err = s.resumeShortLog(pl, mark); err != nil {
+			return err
 		}
 		if err := pl.with(func(l *partition.Log) error { return l.TruncateTo(s.applyCtx, mark.next) }); err != nil {
 			return fmt.Errorf("server: restore checkpoint: partition %s to offset %d: %w", key, mark.next, err)
 		}
 	}
 	return nil
+}
+
+// resumeShortLog starts, at the checkpoint's offset, a log that ends
+// before it at start. Its files were removed, or a purge or re-create after
+// the checkpoint emptied it: the replay repeats those, and new messages
+// must never take offsets the checkpoint covers.
+func (s *Server) resumeShortLog(pl *partitionLog, mark partitionMark) (*partitionLog, error) {
+	if pl.stats().NextOffset >= mark.next {
+		return pl, nil
+	}
+	s.log.Info("partition log ends before the checkpoint; it resumes at the checkpoint's offset",
+		"partition", pl.key.String(), "log_next_offset", pl.stats().NextOffset, "checkpoint_next_offset", mark.next)
+	if err := s.restartLogAt(s.applyCtx, pl.key, mark.next); err != nil {
+		return nil, err
+	}
+	return s.parts.get(pl.key), nil
 }
 
 // dropPartitionsBut closes every open log (at start), or, while running,

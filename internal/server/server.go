@@ -301,9 +301,6 @@ func (s *Server) open(ctx context.Context) error {
 		if err := refuseModeNoneData(metaDir); err != nil {
 			return err
 		}
-		if len(s.archivers) > 0 && s.cfg.System.Archive.RestoreMetadata {
-			s.log.Warn("system.archive.restore_metadata does nothing with cluster.mode = \"vsr\" yet: an empty node starts with empty metadata")
-		}
 		meta, err := metastore.NewJournaled(metaCfg)
 		if err != nil {
 			return fmt.Errorf("server: metadata: %w", err)
@@ -339,6 +336,9 @@ func (s *Server) open(ctx context.Context) error {
 	}
 	if vsrMode {
 		if err := s.startReplica(ctx); err != nil {
+			return err
+		}
+		if err := s.restoreMetadataReplicated(ctx); err != nil {
 			return err
 		}
 	} else if err := s.openPartitions(ctx); err != nil {

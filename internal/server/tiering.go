@@ -32,6 +32,9 @@ type tiers struct {
 	catalog *tiered.Catalog // nil without archivers
 	reader  *tiered.Reader  // nil without archivers or with archive_reads off
 	recent  *tiered.Recent  // nil when memory_cache_size is 0
+	// listed: every archiver's listing loaded at start, so restored
+	// partitions know where their offsets resume.
+	listed bool
 
 	// The metadata snapshot being archived (its sequence number and file)
 	// and when it was taken; owned by the archiving goroutine.
@@ -79,6 +82,7 @@ func (s *Server) openTiers(ctx context.Context) error {
 		}
 		t.reader = r
 	}
+	t.listed = listed
 	return s.restorePartitions(ctx, listed)
 }
 
@@ -137,6 +141,16 @@ func (s *Server) restoreMetadata(ctx context.Context, dir string, cfg metastore.
 	if empty, err := metastore.Empty(dir); err != nil || !empty {
 		return err
 	}
+	return s.installArchivedMetadata(ctx, func(file []byte) error {
+		_, err := metastore.InstallSnapshot(dir, file, cfg)
+		return err
+	})
+}
+
+// installArchivedMetadata hands the newest metadata snapshot the archivers
+// hold, checked against its digest, to install; an older one when that
+// fails. With nothing archived it does nothing.
+func (s *Server) installArchivedMetadata(ctx context.Context, install func(file []byte) error) error {
 	type candidate struct {
 		target *archiveTarget
 		info   archiver.ObjectInfo
@@ -160,7 +174,7 @@ func (s *Server) restoreMetadata(ctx context.Context, dir string, cfg metastore.
 	for _, c := range found {
 		file, err := getVerified(ctx, c.target.archiver, c.info)
 		if err == nil {
-			_, err = metastore.InstallSnapshot(dir, file, cfg)
+			err = install(file)
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("archiver %q, %s: %w", c.target.name, c.info.Key, err))

@@ -13,6 +13,7 @@ import (
 	iggcon "github.com/apache/iggy/foreign/go/contracts"
 
 	"github.com/runnel-io/runnel/core/metadata"
+	"github.com/runnel-io/runnel/internal/config"
 	"github.com/runnel-io/runnel/internal/metastore"
 	"github.com/runnel-io/runnel/internal/s3test"
 	"github.com/runnel-io/runnel/internal/testserver"
@@ -91,8 +92,7 @@ func archivedState(t *testing.T, a archiver.Archiver) (key archiver.Key, hasOffs
 // Iggy SDK, by offset and by timestamp, with topic and server stats that
 // count the archived history.
 func TestEmptyNodeRestoresFromTheArchive(t *testing.T) {
-	// Restoring metadata from the archive works in cluster.mode none only, for now.
-	gw, s := startTiered(t, "RUNNEL_SYSTEM_ARCHIVE_METADATA_INTERVAL=50ms", "RUNNEL_CLUSTER_MODE=none")
+	gw, s := startTiered(t, "RUNNEL_SYSTEM_ARCHIVE_METADATA_INTERVAL=50ms")
 	cli := iggyClient(t, s)
 	createTopic(t, cli)
 	next := produce(t, cli, 0, 10) // ~4 MB: three or four sealed segments
@@ -141,8 +141,14 @@ func TestEmptyNodeRestoresFromTheArchive(t *testing.T) {
 			t.Fatalf("no %q in the output:\n%s", line, s.Output())
 		}
 	}
-	if _, err := os.Stat(filepath.Join(s.DataDir, "metadata", "snapshot")); err != nil {
-		t.Fatalf("restored snapshot: %v", err)
+	// Mode none installs the snapshot as its metadata file; vsr applies it
+	// as an operation in the new journal.
+	restored := filepath.Join(s.DataDir, "metadata", "snapshot")
+	if testserver.ClusterMode() == config.ClusterVSR {
+		restored = filepath.Join(s.DataDir, "vsr", "replica.vsr")
+	}
+	if _, err := os.Stat(restored); err != nil {
+		t.Fatalf("restored metadata: %v", err)
 	}
 	// More may have been archived between the wait and the kill.
 	ranges = archived(t, gw)

@@ -285,7 +285,9 @@ func pollNext(t *testing.T, cli iggcon.Client, consumerID uint32, total int) {
 // directory whose partition files are all gone: it serves the archived
 // history and new messages continue the offsets.
 func TestS3OnlyModeAndRestore(t *testing.T) {
-	// The restore half needs metadata from the archive: cluster.mode none only, for now.
+	// In mode none the restored partition continues at the archive's end.
+	// With vsr it resumes at its last checkpoint and the journal replays
+	// what came after (TestVSRResumesPartitionWithLostFiles, internal/e2e).
 	gw, s := startTiered(t, "RUNNEL_SYSTEM_TIERING_LOCAL_ACTIVE_ONLY=true", "RUNNEL_CLUSTER_MODE=none")
 	cli := iggyClient(t, s)
 	createTopic(t, cli)
