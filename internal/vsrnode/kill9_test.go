@@ -2,17 +2,16 @@ package vsrnode
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
 	"os"
-	"os/exec"
 	"strconv"
 	"sync"
 	"testing"
 
 	"github.com/runnel-io/runnel/core/vsr"
+	"github.com/runnel-io/runnel/internal/testchild"
 )
 
 // The kill -9 test re-executes this test binary as a child that runs a
@@ -122,35 +121,20 @@ func (a kill9Ack) key() [16]byte {
 // runKill9Round starts a child on dir and kills it after killAfter acks.
 func runKill9Round(t *testing.T, dir string, inc, killAfter int) []kill9Ack {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), envKill9Dir+"="+dir, envKill9Incarnation+"="+strconv.Itoa(inc))
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
 	var acks []kill9Ack
-	sc := bufio.NewScanner(stdout)
-	for sc.Scan() {
-		var a kill9Ack
-		if _, err := fmt.Sscanf(sc.Text(), "ack %d %d %d %d %d %d", &a.inc, &a.worker, &a.seq, &a.part, &a.offset, &a.op); err != nil {
-			continue
-		}
-		acks = append(acks, a)
-		if len(acks) == killAfter {
-			_ = cmd.Process.Kill() // SIGKILL
-		}
-	}
-	err = cmd.Wait()
-	if ee, ok := err.(*exec.ExitError); ok && ee.ExitCode() == 2 {
-		t.Fatalf("child failed: %s", stderr.String())
-	}
+	stderr := testchild.Run(t, []string{envKill9Dir + "=" + dir, envKill9Incarnation + "=" + strconv.Itoa(inc)},
+		func(c *testchild.Child, line string) {
+			var a kill9Ack
+			if _, err := fmt.Sscanf(line, "ack %d %d %d %d %d %d", &a.inc, &a.worker, &a.seq, &a.part, &a.offset, &a.op); err != nil {
+				return
+			}
+			acks = append(acks, a)
+			if len(acks) == killAfter {
+				c.Kill()
+			}
+		})
 	if len(acks) < killAfter {
-		t.Fatalf("child ended after %d acks (%v): %s", len(acks), err, stderr.String())
+		t.Fatalf("child ended after %d acks: %s", len(acks), stderr)
 	}
 	return acks
 }

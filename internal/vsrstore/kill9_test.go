@@ -7,12 +7,12 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/runnel-io/runnel/core/vsr"
+	"github.com/runnel-io/runnel/internal/testchild"
 )
 
 // The kill -9 test re-executes this test binary as a child that runs a
@@ -118,36 +118,20 @@ func parseAck(line string) (ack, bool) {
 // after delay when killAfter < 0) and returns every ack it printed.
 func runKill9Round(t *testing.T, dir string, inc int, killAfter int, delay time.Duration) []ack {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), envKill9Dir+"="+dir, envKill9Incarnation+"="+strconv.Itoa(inc))
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
 	var acks []ack
-	sc := bufio.NewScanner(stdout)
-	for sc.Scan() {
-		if a, ok := parseAck(sc.Text()); ok {
-			acks = append(acks, a)
-		}
-		switch {
-		case len(acks) == killAfter:
-			_ = cmd.Process.Kill()
-		case len(acks) == 1 && killAfter < 0:
-			// Timed kill, counted from the first ack: the stream is running.
-			timer := time.AfterFunc(delay, func() { _ = cmd.Process.Kill() })
-			defer timer.Stop()
-		}
-	}
-	err = cmd.Wait()
-	if ee, ok := err.(*exec.ExitError); ok && ee.ExitCode() == 2 {
-		t.Fatalf("child failed: %s", stderr.String())
-	}
+	testchild.Run(t, []string{envKill9Dir + "=" + dir, envKill9Incarnation + "=" + strconv.Itoa(inc)},
+		func(c *testchild.Child, line string) {
+			if a, ok := parseAck(line); ok {
+				acks = append(acks, a)
+			}
+			switch {
+			case len(acks) == killAfter:
+				c.Kill()
+			case len(acks) == 1 && killAfter < 0:
+				// Timed kill, counted from the first ack: the stream is running.
+				c.KillAfter(delay)
+			}
+		})
 	return acks
 }
 
