@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"strings"
 	"sync"
 
 	"google.golang.org/grpc"
@@ -50,21 +49,16 @@ func (s *archiverServer) configure(ctx context.Context, req configureRequest) er
 	if s.impl != nil {
 		return errors.New("pluginrpc: configure: already configured")
 	}
-	var names []string
-	for _, f := range s.factories {
-		if f.Info.Name != req.Name {
-			names = append(names, f.Info.Name)
-			continue
-		}
-		env := component.Env{Logger: s.logger.With("instance", "archiver."+req.Name), DataDir: req.DataDir}
-		a, err := f.New(ctx, env, req.Config)
-		if err != nil {
-			return err
-		}
-		s.impl = a
-		return nil
+	f, err := findFactory(s.factories, "archiver", req.Name)
+	if err != nil {
+		return err
 	}
-	return fmt.Errorf("pluginrpc: this bundle has no archiver %q (it has: %s)", req.Name, strings.Join(names, ", "))
+	a, err := f.New(ctx, instanceEnv(s.logger, "archiver", req.Name, req.DataDir), req.Config)
+	if err != nil {
+		return err
+	}
+	s.impl = a
+	return nil
 }
 
 func (s *archiverServer) start(ctx context.Context) error {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 
 	"github.com/runnel-io/runnel/plugins/component"
@@ -36,33 +35,28 @@ func (s *storageServer) configure(ctx context.Context, req storageConfigure) err
 	if s.impl != nil {
 		return errors.New("pluginrpc: configure: already configured")
 	}
-	var names []string
-	for _, f := range s.factories {
-		if f.Info.Name != req.Name {
-			names = append(names, f.Info.Name)
-			continue
-		}
-		mem, unmap, err := mapShared(req.ShmFD, req.ShmBytes)
-		if err != nil {
-			return err
-		}
-		conn, err := openDataConn(req.DataFD)
-		if err != nil {
-			_ = unmap()
-			return err
-		}
-		env := component.Env{Logger: s.logger.With("instance", "storage."+req.Name), DataDir: req.DataDir}
-		st, err := f.New(ctx, env, req.Config)
-		if err != nil {
-			_ = unmap()
-			conn.Close()
-			return err
-		}
-		s.impl, s.mem, s.unmap, s.files = st, mem, unmap, make(map[uint64]*fileEntry)
-		go (&dataServer{s: s, conn: conn}).serve()
-		return nil
+	f, err := findFactory(s.factories, "storage backend", req.Name)
+	if err != nil {
+		return err
 	}
-	return fmt.Errorf("pluginrpc: this bundle has no storage backend %q (it has: %s)", req.Name, strings.Join(names, ", "))
+	mem, unmap, err := mapShared(req.ShmFD, req.ShmBytes)
+	if err != nil {
+		return err
+	}
+	conn, err := openDataConn(req.DataFD)
+	if err != nil {
+		_ = unmap()
+		return err
+	}
+	st, err := f.New(ctx, instanceEnv(s.logger, "storage", req.Name, req.DataDir), req.Config)
+	if err != nil {
+		_ = unmap()
+		conn.Close()
+		return err
+	}
+	s.impl, s.mem, s.unmap, s.files = st, mem, unmap, make(map[uint64]*fileEntry)
+	go (&dataServer{s: s, conn: conn}).serve()
+	return nil
 }
 
 func (s *storageServer) store() (storage.Store, error) {

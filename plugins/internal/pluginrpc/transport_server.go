@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"strings"
 	"sync"
 
 	"github.com/hashicorp/go-plugin"
@@ -41,21 +40,16 @@ func (s *transportServer) configure(ctx context.Context, req configureRequest) e
 	if s.impl != nil {
 		return errors.New("pluginrpc: configure: already configured")
 	}
-	var names []string
-	for _, f := range s.factories {
-		if f.Info.Name != req.Name {
-			names = append(names, f.Info.Name)
-			continue
-		}
-		env := component.Env{Logger: s.logger.With("instance", "transport."+req.Name), DataDir: req.DataDir}
-		t, err := f.New(ctx, env, req.Config)
-		if err != nil {
-			return err
-		}
-		s.impl = t
-		return nil
+	f, err := findFactory(s.factories, "transport", req.Name)
+	if err != nil {
+		return err
 	}
-	return fmt.Errorf("pluginrpc: this bundle has no transport %q (it has: %s)", req.Name, strings.Join(names, ", "))
+	t, err := f.New(ctx, instanceEnv(s.logger, "transport", req.Name, req.DataDir), req.Config)
+	if err != nil {
+		return err
+	}
+	s.impl = t
+	return nil
 }
 
 func (s *transportServer) instance() (transport.Transport, error) {
