@@ -2,7 +2,6 @@ package pluginrpc
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -28,21 +27,7 @@ func NewArchiverClient(conn grpc.ClientConnInterface) *ArchiverClient {
 }
 
 func (c *ArchiverClient) call(ctx context.Context, name string, req, resp any) error {
-	b, err := json.Marshal(req)
-	if err != nil {
-		return fmt.Errorf("pluginrpc: %s: %w", name, err)
-	}
-	out := new(wrapperspb.BytesValue)
-	if err := c.conn.Invoke(ctx, method(name), wrapperspb.Bytes(b), out); err != nil {
-		return fromStatus(err)
-	}
-	if resp == nil {
-		return nil
-	}
-	if err := unmarshal(out.GetValue(), resp); err != nil {
-		return fmt.Errorf("pluginrpc: %s: bad reply: %w", name, err)
-	}
-	return nil
+	return invokeJSON(ctx, c.conn, method(name), name, req, resp)
 }
 
 // stream opens the named streaming call.

@@ -174,3 +174,24 @@ func fixNumbers(x any) any {
 	}
 	return x
 }
+
+// invokeJSON makes one unary call: req as JSON in a BytesValue, the reply's
+// bytes decoded into resp (nil: ignored); a failed call comes back as the
+// error its status carries (fromStatus).
+func invokeJSON(ctx context.Context, conn grpc.ClientConnInterface, fullMethod, name string, req, resp any) error {
+	b, err := json.Marshal(req)
+	if err != nil {
+		return fmt.Errorf("pluginrpc: %s: %w", name, err)
+	}
+	out := new(wrapperspb.BytesValue)
+	if err := conn.Invoke(ctx, fullMethod, wrapperspb.Bytes(b), out); err != nil {
+		return fromStatus(err)
+	}
+	if resp == nil {
+		return nil
+	}
+	if err := unmarshal(out.GetValue(), resp); err != nil {
+		return fmt.Errorf("pluginrpc: %s: bad reply: %w", name, err)
+	}
+	return nil
+}

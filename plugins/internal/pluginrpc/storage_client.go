@@ -3,7 +3,6 @@ package pluginrpc
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -12,7 +11,6 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/runnel-io/runnel/plugins/storage"
 )
@@ -44,21 +42,7 @@ func (c *StorageClient) call(ctx context.Context, name string, req, resp any) er
 	if c.detached.Load() {
 		return fmt.Errorf("pluginrpc: store: %s: %w", name, storage.ErrClosed)
 	}
-	b, err := json.Marshal(req)
-	if err != nil {
-		return fmt.Errorf("pluginrpc: %s: %w", name, err)
-	}
-	out := new(wrapperspb.BytesValue)
-	if err := c.conn.Invoke(ctx, storageMethod(name), wrapperspb.Bytes(b), out); err != nil {
-		return fromStatus(err)
-	}
-	if resp == nil {
-		return nil
-	}
-	if err := unmarshal(out.GetValue(), resp); err != nil {
-		return fmt.Errorf("pluginrpc: %s: bad reply: %w", name, err)
-	}
-	return nil
+	return invokeJSON(ctx, c.conn, storageMethod(name), name, req, resp)
 }
 
 // Configure has the plugin map region and take its data socket (shmFD

@@ -3,7 +3,6 @@ package pluginrpc
 import (
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -67,21 +66,7 @@ func (c *TransportClient) SetLogger(logger *slog.Logger) {
 }
 
 func (c *TransportClient) call(ctx context.Context, name string, req, resp any) error {
-	b, err := json.Marshal(req)
-	if err != nil {
-		return fmt.Errorf("pluginrpc: %s: %w", name, err)
-	}
-	out := new(wrapperspb.BytesValue)
-	if err := c.conn.Invoke(ctx, transportMethod(name), wrapperspb.Bytes(b), out); err != nil {
-		return fromStatus(err)
-	}
-	if resp == nil {
-		return nil
-	}
-	if err := unmarshal(out.GetValue(), resp); err != nil {
-		return fmt.Errorf("pluginrpc: %s: bad reply: %w", name, err)
-	}
-	return nil
+	return invokeJSON(ctx, c.conn, transportMethod(name), name, req, resp)
 }
 
 // Configure has the plugin build its transport with its own Factory.New
