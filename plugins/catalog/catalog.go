@@ -201,6 +201,24 @@ func (c *Catalog) archiverFactory(b *extBundle, comp bundle.Component) component
 	}
 }
 
+// remoteFactory is the factory of a component a bundle serves in its own
+// process: build launches it, and its error names the component and the
+// bundle. On error New returns T's zero value (never a typed nil).
+func remoteFactory[T component.Component](kind component.Kind, label string, b *extBundle, name string,
+	stability component.Stability, build func(context.Context, component.Env, map[string]any) (T, error)) component.Factory[T] {
+	return component.Factory[T]{
+		Info: component.Info{Kind: kind, Name: name, Stability: stability},
+		New: func(ctx context.Context, env component.Env, raw map[string]any) (T, error) {
+			t, err := build(ctx, env, raw)
+			if err != nil {
+				var zero T
+				return zero, fmt.Errorf("catalog: %s %q (bundle %q): %w", label, name, b.ref.Name, err)
+			}
+			return t, nil
+		},
+	}
+}
+
 // Instance describes one launched instance, for logs and metrics.
 type Instance struct {
 	Kind   component.Kind

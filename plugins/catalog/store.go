@@ -47,16 +47,10 @@ type RemoteStore struct {
 var _ storage.Store = (*RemoteStore)(nil)
 
 func (c *Catalog) storeFactory(b *extBundle, name string, stability component.Stability) component.Factory[storage.Store] {
-	return component.Factory[storage.Store]{
-		Info: component.Info{Kind: component.KindStorage, Name: name, Stability: stability},
-		New: func(ctx context.Context, env component.Env, raw map[string]any) (storage.Store, error) {
-			s, err := c.newStore(ctx, b, name, env, raw)
-			if err != nil {
-				return nil, fmt.Errorf("catalog: storage %q (bundle %q): %w", name, b.ref.Name, err)
-			}
-			return s, nil
-		},
-	}
+	return remoteFactory(component.KindStorage, "storage", b, name, stability,
+		func(ctx context.Context, env component.Env, raw map[string]any) (storage.Store, error) {
+			return c.newStore(ctx, b, name, env, raw)
+		})
 }
 
 func (c *Catalog) newStore(ctx context.Context, b *extBundle, name string, env component.Env, raw map[string]any) (*RemoteStore, error) {

@@ -33,16 +33,10 @@ type RemoteTransport struct {
 var _ transport.Transport = (*RemoteTransport)(nil)
 
 func (c *Catalog) transportFactory(b *extBundle, name string, stability component.Stability) component.Factory[transport.Transport] {
-	return component.Factory[transport.Transport]{
-		Info: component.Info{Kind: component.KindTransport, Name: name, Stability: stability},
-		New: func(ctx context.Context, env component.Env, raw map[string]any) (transport.Transport, error) {
-			t, err := c.newTransport(ctx, b, name, env, raw)
-			if err != nil {
-				return nil, fmt.Errorf("catalog: transport %q (bundle %q): %w", name, b.ref.Name, err)
-			}
-			return t, nil
-		},
-	}
+	return remoteFactory(component.KindTransport, "transport", b, name, stability,
+		func(ctx context.Context, env component.Env, raw map[string]any) (transport.Transport, error) {
+			return c.newTransport(ctx, b, name, env, raw)
+		})
 }
 
 func (c *Catalog) newTransport(ctx context.Context, b *extBundle, name string, env component.Env, raw map[string]any) (*RemoteTransport, error) {
