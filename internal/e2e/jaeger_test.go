@@ -7,25 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
-	"go.opentelemetry.io/otel/sdk/resource"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/runnel-io/runnel/internal/jaegertest"
 )
-
-// jaegerTracer exports the test's own spans, as service, to Jaeger.
-func jaegerTracer(t *testing.T, j *jaegertest.Jaeger, service string) trace.Tracer {
-	t.Helper()
-	exp, err := otlptracegrpc.New(context.Background(), otlptracegrpc.WithEndpoint(j.OTLPGRPCAddr()), otlptracegrpc.WithInsecure())
-	mustNoErr(t, "exporter", err)
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp),
-		sdktrace.WithResource(resource.NewSchemaless(attribute.String("service.name", service))))
-	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
-	return tp.Tracer("e2e")
-}
 
 // The same producer → server → consumer trace as
 // TestTraceFromProducerThroughServerToConsumer, but received by a real
@@ -43,7 +28,7 @@ func TestTraceInJaegerFromProducerThroughServerToConsumer(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	traceID, producerSpanID := produceAndConsumeTraced(ctx, t, runnelClient(t, s), "jaeger",
-		func(service string) trace.Tracer { return jaegerTracer(t, j, service) })
+		func(service string) trace.Tracer { return testTracer(t, j.OTLPGRPCAddr(), service) })
 
 	find := func(spans []jaegertest.Span, service, name string) (jaegertest.Span, bool) {
 		for _, sp := range spans {

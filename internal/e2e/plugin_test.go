@@ -54,29 +54,9 @@ sha256 = %q
 	return path
 }
 
-// pluginChildren lists the pids of pid's children running the cas plugin.
-func pluginChildren(t *testing.T, pid int) []int {
-	t.Helper()
-	entries, _ := os.ReadDir("/proc")
-	var out []int
-	for _, e := range entries {
-		child, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		// pid (comm) state ppid ...: comm may hold spaces, so split after ")".
-		rest := string(stat[strings.LastIndexByte(string(stat), ')')+2:])
-		fields := strings.Fields(rest)
-		if len(fields) > 1 && fields[1] == strconv.Itoa(pid) && strings.Contains(string(stat), "(runnel-plugin-c") {
-			out = append(out, child)
-		}
-	}
-	return out
-}
+// pluginChildren lists the pids of pid's children running the cas plugin
+// (its command name, cut to 15 bytes by /proc, starts so).
+func pluginChildren(t *testing.T, pid int) []int { return childrenNamed(t, pid, "runnel-plugin-c") }
 
 // segmentObjects counts the segment files in the cas store's index (it
 // also holds metadata snapshots and the manifest). It reads the index file

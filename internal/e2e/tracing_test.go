@@ -58,10 +58,11 @@ func produceAndConsumeTraced(ctx context.Context, t *testing.T, c *client.Client
 	return prodSpan.SpanContext().TraceID().String(), prodSpan.SpanContext().SpanID().String()
 }
 
-// testTracer exports the test's own spans, as service, to the receiver.
-func testTracer(t *testing.T, rcv *otlptest.Receiver, service string) trace.Tracer {
+// testTracer exports the test's own spans, as service, over OTLP/gRPC to
+// endpoint (the in-process receiver, or Jaeger).
+func testTracer(t *testing.T, endpoint, service string) trace.Tracer {
 	t.Helper()
-	exp, err := otlptracegrpc.New(context.Background(), otlptracegrpc.WithEndpoint(rcv.Addr()), otlptracegrpc.WithInsecure())
+	exp, err := otlptracegrpc.New(context.Background(), otlptracegrpc.WithEndpoint(endpoint), otlptracegrpc.WithInsecure())
 	mustNoErr(t, "exporter", err)
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp),
 		sdktrace.WithResource(resource.NewSchemaless(attribute.String("service.name", service))))
@@ -84,7 +85,7 @@ func TestTraceFromProducerThroughServerToConsumer(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	traceID, producerSpanID := produceAndConsumeTraced(ctx, t, runnelClient(t, s), "traced",
-		func(service string) trace.Tracer { return testTracer(t, rcv, service) })
+		func(service string) trace.Tracer { return testTracer(t, rcv.Addr(), service) })
 
 	byService := func(spans []otlptest.Span, service, name string) (otlptest.Span, bool) {
 		for _, sp := range spans {

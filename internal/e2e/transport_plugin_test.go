@@ -60,6 +60,7 @@ func childrenNamed(t *testing.T, pid int, comm string) []int {
 		if err != nil {
 			continue
 		}
+		// pid (comm) state ppid ...: comm may hold spaces, so split after ")".
 		rest := string(stat[strings.LastIndexByte(string(stat), ')')+2:])
 		fields := strings.Fields(rest)
 		if len(fields) > 1 && fields[1] == strconv.Itoa(pid) && strings.Contains(string(stat), "("+comm) {
