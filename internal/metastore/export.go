@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/runnel-io/runnel/plugins/storage/dirstore"
 )
 
 // ErrNotEmpty: InstallSnapshot found metadata already in the directory.
@@ -51,7 +53,7 @@ func InstallSnapshot(dir string, file []byte, cfg Config) (uint64, error) {
 	if err := os.Rename(tmp, filepath.Join(dir, snapshotFileName)); err != nil {
 		return 0, fmt.Errorf("metastore: install snapshot: %w", err)
 	}
-	if err := syncDir(dir); err != nil {
+	if err := dirstore.SyncDir(dir); err != nil {
 		return 0, fmt.Errorf("metastore: install snapshot: sync %s: %w", dir, err)
 	}
 	return seq, nil

@@ -84,16 +84,3 @@ func writeFileSync(path string, b []byte) error {
 	}
 	return err
 }
-
-// syncDir makes renames and creations inside dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}

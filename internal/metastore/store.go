@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 
 	"github.com/runnel-io/runnel/core/metadata"
+	"github.com/runnel-io/runnel/plugins/storage/dirstore"
 )
 
 // File names inside the store directory.
@@ -144,7 +145,7 @@ func (s *Store) load(ctx context.Context) error {
 		}
 	}
 	s.logBytes = uint64(good)
-	if err := syncDir(s.dir); err != nil {
+	if err := dirstore.SyncDir(s.dir); err != nil {
 		return fmt.Errorf("metastore: sync %s: %w", s.dir, err)
 	}
 	return nil

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/runnel-io/runnel/core/metadata"
+	"github.com/runnel-io/runnel/plugins/storage/dirstore"
 	"github.com/runnel-io/runnel/sdk/wire"
 )
 
@@ -179,7 +180,7 @@ func (s *Store) snapshot() error {
 	}{
 		{"write-temp", func() error { return writeFileSync(tmp, b) }},
 		{"rename", func() error { return os.Rename(tmp, filepath.Join(s.dir, snapshotFileName)) }},
-		{"sync-dir", func() error { return syncDir(s.dir) }},
+		{"sync-dir", func() error { return dirstore.SyncDir(s.dir) }},
 		{"truncate-log", func() error { return s.log.Truncate(0) }},
 		{"sync-log", func() error { return s.log.Sync() }},
 	}

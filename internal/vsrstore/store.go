@@ -177,17 +177,9 @@ func format(ctx context.Context, dir string, cfg Config, replica int, cluster ui
 	if err := f.Sync(); err != nil {
 		return err
 	}
-	return syncDir(dir) // the file's directory entry
+	return dirstore.SyncDir(dir) // the file's directory entry
 }
 
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
-}
 
 func readFormatHeader(path string) (formatHeader, error) {
 	f, err := os.Open(path)

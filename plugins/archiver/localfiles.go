@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/runnel-io/runnel/plugins/storage/dirstore"
 )
 
 // CopyToTempFile stores exactly sizeBytes of r (CopyExact) in a new,
@@ -41,13 +43,5 @@ func RenameDurable(from, to string, dirMode fs.FileMode) error {
 	if err := os.Rename(from, to); err != nil {
 		return err
 	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return dirstore.SyncDir(dir)
 }

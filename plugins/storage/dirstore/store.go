@@ -210,7 +210,7 @@ func openFile(path string, create bool) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := syncDir(dir); err != nil {
+	if err := SyncDir(dir); err != nil {
 		_ = f.Close()
 		return nil, err
 	}
@@ -238,7 +238,7 @@ func mkdirDurable(dir string) error {
 		if err := os.Mkdir(missing[i], dirMode); err != nil && !errors.Is(err, fs.ErrExist) {
 			return err
 		}
-		if err := syncDir(filepath.Dir(missing[i])); err != nil {
+		if err := SyncDir(filepath.Dir(missing[i])); err != nil {
 			return err
 		}
 	}
@@ -291,7 +291,7 @@ func (s *Store) RemoveSegment(ctx context.Context, id storage.SegmentID) error {
 			return fmt.Errorf("%s: remove %s: %w", s.name, id, err)
 		}
 	}
-	if err := syncDir(s.partitionDir(id.PartitionKey)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := SyncDir(s.partitionDir(id.PartitionKey)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("%s: remove %s: %w", s.name, id, err)
 	}
 	return nil
@@ -306,13 +306,15 @@ func (s *Store) RemovePartition(ctx context.Context, p storage.PartitionKey) err
 	if err := os.RemoveAll(dir); err != nil {
 		return fmt.Errorf("%s: remove partition %s: %w", s.name, p, err)
 	}
-	if err := syncDir(filepath.Dir(dir)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := SyncDir(filepath.Dir(dir)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("%s: remove partition %s: %w", s.name, p, err)
 	}
 	return nil
 }
 
-func syncDir(dir string) error {
+// SyncDir fsyncs a directory: creations, removals and renames inside it
+// become durable.
+func SyncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return err
