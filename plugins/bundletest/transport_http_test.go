@@ -16,6 +16,7 @@ import (
 	"github.com/runnel-io/runnel/plugins/bundletest"
 	"github.com/runnel-io/runnel/plugins/component"
 	"github.com/runnel-io/runnel/plugins/transport"
+	"github.com/runnel-io/runnel/plugins/transport/transporttest"
 	"github.com/runnel-io/runnel/sdk/httpapi"
 	"github.com/runnel-io/runnel/sdk/wire"
 )
@@ -85,20 +86,7 @@ func serveBinary(t *testing.T, name string, raw map[string]any, h transport.Hand
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := tr.Start(context.Background()); err != nil {
-		_ = tr.Close(context.Background())
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- tr.Serve(context.Background(), h) }()
-	t.Cleanup(func() {
-		if err := tr.Close(context.Background()); err != nil {
-			t.Errorf("Close: %v", err)
-		}
-		if err := <-served; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
+	transporttest.Serve(t, tr, h)
 	return tr
 }
 

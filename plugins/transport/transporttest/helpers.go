@@ -19,6 +19,7 @@ import (
 func Serve(t testing.TB, tr transport.Transport, h transport.Handler) {
 	t.Helper()
 	if err := tr.Start(context.Background()); err != nil {
+		_ = tr.Close(context.Background()) // an external plugin's process, say
 		t.Fatal(err)
 	}
 	served := make(chan error, 1)
