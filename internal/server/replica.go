@@ -449,7 +449,9 @@ func (s *Server) submitReplicated(ctx context.Context, operation vsr.Operation, 
 	}
 	rep, err := s.node.Submit(ctx, operation, body)
 	if err != nil {
-		err = fmt.Errorf("%w: %w", errOutcomeUnknown, err)
+		if !errors.Is(err, vsrnode.ErrBodyTooLarge) { // refused before it was sent: the outcome is known
+			err = fmt.Errorf("%w: %w", errOutcomeUnknown, err)
+		}
 		if span != nil {
 			endWithError(span, err)
 		}
